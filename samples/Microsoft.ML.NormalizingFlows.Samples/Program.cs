@@ -1,0 +1,1 @@
+namespace Microsoft.ML.NormalizingFlows.Samples { internal static class Program { private static void Main() { } } }

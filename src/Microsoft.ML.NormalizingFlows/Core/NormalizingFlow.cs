@@ -1,0 +1,143 @@
+using Microsoft.ML.NormalizingFlows.Distributions;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows
+{
+    /// <summary>
+    /// A normalizing flow: a base distribution and a sequence of invertible layers. Data <c>x</c> maps to a latent
+    /// <c>z = f_K(...f_1(x))</c> through the layers' <see cref="FlowLayer.Forward"/> directions, and
+    /// <c>log p(x) = log p_base(z) + sum_k log|det J_k|</c>. Sampling runs the layers' <see cref="FlowLayer.Inverse"/>
+    /// directions from base draws, last layer first.
+    /// </summary>
+    /// <remarks>
+    /// The flow is a TorchSharp module: its element type follows its parameters (float32 unless converted with
+    /// <c>flow.to(ScalarType.Float64)</c>), and inputs must have that type. Methods neither open dispose scopes nor
+    /// switch off gradients: callers decide, as with any module.
+    /// </remarks>
+    public sealed class NormalizingFlow : nn.Module
+    {
+        private readonly ModuleList<FlowLayer> layers;
+        private readonly BaseDistribution baseDistribution;
+
+        /// <summary>Creates a flow from a base distribution and layers ordered from the data side to the latent side.</summary>
+        /// <param name="baseDistribution">The distribution of the latent variable.</param>
+        /// <param name="layers">The layers; each must have the base distribution's dimension.</param>
+        public NormalizingFlow(BaseDistribution baseDistribution, IEnumerable<FlowLayer> layers) : base(nameof(NormalizingFlow))
+        {
+            ArgumentNullException.ThrowIfNull(baseDistribution);
+            ArgumentNullException.ThrowIfNull(layers);
+            FlowLayer[] list = layers.ToArray();
+            for (int i = 0; i < list.Length; i++)
+            {
+                if (list[i] is null) throw new ArgumentException($"Layer {i} is null.", nameof(layers));
+                if (list[i].Dimension != baseDistribution.Dimension)
+                    throw new ArgumentException($"Layer {i} ({list[i].GetType().Name}) has dimension {list[i].Dimension} but the base distribution has {baseDistribution.Dimension}.", nameof(layers));
+            }
+            this.baseDistribution = baseDistribution;
+            this.layers = nn.ModuleList(list);
+            RegisterComponents();
+        }
+
+        /// <summary>The number of values in a row.</summary>
+        public int Dimension => baseDistribution.Dimension;
+
+        /// <summary>The layers, from the data side to the latent side.</summary>
+        public IReadOnlyList<FlowLayer> Layers => layers.ToArray();
+
+        /// <summary>The base (latent) distribution.</summary>
+        public BaseDistribution BaseDistribution => baseDistribution;
+
+        /// <summary>The element type of the flow's parameters and buffers (the type its inputs must have).</summary>
+        public ScalarType ElementType =>
+            parameters().Select(p => p.dtype).Concat(buffers().Where(b => b.is_floating_point()).Select(b => b.dtype))
+                .DefaultIfEmpty(ScalarType.Float32).First();
+
+        /// <summary>The device of the flow's parameters and buffers.</summary>
+        public Device Device => parameters().Concat(buffers()).Select(p => p.device).DefaultIfEmpty(CPU).First();
+
+        /// <summary>Maps rows <c>[N, d]</c> to the latent space and returns the total <c>log|det J|</c> per row.</summary>
+        /// <param name="data">Data rows.</param>
+        /// <returns>The latent rows and the log-determinant of the whole map, per row.</returns>
+        public (Tensor Latent, Tensor LogAbsDetJacobian) ToLatentWithLogDet(Tensor data)
+        {
+            CheckRows(data, nameof(data));
+            Tensor current = data;
+            Tensor total = zeros(data.shape[0], dtype: data.dtype, device: data.device);
+            foreach (FlowLayer layer in layers)
+            {
+                (current, Tensor logDet) = layer.Forward(current);
+                total = total + logDet;
+            }
+            return (current, total);
+        }
+
+        /// <summary>Maps rows <c>[N, d]</c> to the latent space.</summary>
+        /// <param name="data">Data rows.</param>
+        /// <returns>The latent rows.</returns>
+        public Tensor ToLatent(Tensor data) => ToLatentWithLogDet(data).Latent;
+
+        /// <summary>The log-density of each row under the flow (<c>[N, d]</c> to <c>[N]</c>), in the data's units.</summary>
+        /// <param name="data">Data rows.</param>
+        /// <returns>Natural-log densities, one per row.</returns>
+        public Tensor LogDensity(Tensor data)
+        {
+            (Tensor latent, Tensor logDet) = ToLatentWithLogDet(data);
+            return baseDistribution.LogProb(latent) + logDet;
+        }
+
+        /// <summary>Maps latent rows to data rows and returns their log-density under the flow.</summary>
+        /// <param name="latent">Latent rows <c>[N, d]</c>, for example draws from the base distribution.</param>
+        /// <returns>The data rows and their log-densities.</returns>
+        public (Tensor Samples, Tensor LogDensity) FromLatent(Tensor latent)
+        {
+            CheckRows(latent, nameof(latent));
+            Tensor current = latent;
+            Tensor logDensity = baseDistribution.LogProb(latent);
+            for (int i = layers.Count - 1; i >= 0; i--)
+            {
+                (current, Tensor logDet) = layers[i].Inverse(current);
+                logDensity = logDensity - logDet;
+            }
+            return (current, logDensity);
+        }
+
+        /// <summary>Draws rows from the flow with their log-densities.</summary>
+        /// <param name="count">How many rows; at least 1.</param>
+        /// <param name="generator">A generator for reproducible draws, or <c>null</c> for TorchSharp's global one.</param>
+        /// <returns>Rows <c>[count, d]</c> and their log-densities <c>[count]</c>.</returns>
+        public (Tensor Samples, Tensor LogDensity) SampleWithLogDensity(long count, Generator? generator = null)
+        {
+            if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "Draw at least one row.");
+            return FromLatent(baseDistribution.Sample(count, ElementType, Device, generator));
+        }
+
+        /// <summary>Draws rows from the flow.</summary>
+        /// <param name="count">How many rows; at least 1.</param>
+        /// <param name="generator">A generator for reproducible draws, or <c>null</c> for TorchSharp's global one.</param>
+        /// <returns>Rows <c>[count, d]</c>.</returns>
+        public Tensor Sample(long count, Generator? generator = null) => SampleWithLogDensity(count, generator).Samples;
+
+        private void CheckRows(Tensor rows, string name)
+        {
+            ArgumentNullException.ThrowIfNull(rows, name);
+            if (rows.dim() != 2 || rows.shape[1] != Dimension)
+                throw new ArgumentException($"Expected rows of shape [N, {Dimension}] but got [{string.Join(", ", rows.shape)}].", name);
+            ScalarType expected = ElementType;
+            if (rows.dtype != expected)
+                throw new ArgumentException($"Expected {expected} rows (the flow's element type) but got {rows.dtype}; convert the input or the flow.", name);
+        }
+
+        /// <inheritdoc />
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                layers.Dispose();
+                baseDistribution.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.NormalizingFlows
+{
+    /// <summary>
+    /// The schema a fitted flow produces: the input's columns (same indices), then the log-density column and, when
+    /// named, the latent column. A new column hides an input column of the same name.
+    /// </summary>
+    internal sealed class FlowOutputSchema
+    {
+        public FlowOutputSchema(DataViewSchema input, NormalizingFlowTransformer transformer)
+        {
+            (Features, int size) = FeatureColumn.Find(input, transformer.FeatureColumnName);
+            if (size != transformer.Dimension)
+                throw new ArgumentOutOfRangeException(nameof(input), $"Feature column '{transformer.FeatureColumnName}' has {size} values per row " +
+                    $"but the flow was trained on {transformer.Dimension}. Build the column the same way as for training.");
+            Input = input;
+            var builder = new DataViewSchema.Builder();
+            builder.AddColumns(input);
+            builder.AddColumn(transformer.LogDensityColumnName, NumberDataViewType.Single);
+            if (transformer.LatentColumnName is string latent)
+                builder.AddColumn(latent, new VectorDataViewType(NumberDataViewType.Single, transformer.Dimension));
+            Output = builder.ToSchema();
+            LogDensityIndex = input.Count;
+            LatentIndex = transformer.LatentColumnName is null ? -1 : input.Count + 1;
+        }
+
+        public DataViewSchema Input { get; }
+
+        public DataViewSchema Output { get; }
+
+        public DataViewSchema.Column Features { get; }
+
+        public int LogDensityIndex { get; }
+
+        /// <summary>The latent column's index, or -1 when the transformer adds none.</summary>
+        public int LatentIndex { get; }
+
+        public bool IsAdded(int index) => index >= Input.Count;
+    }
+}

@@ -1,0 +1,90 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.NormalizingFlows
+{
+    /// <summary>
+    /// A cursor over a flow's output. Input columns pass through from one input cursor; the added columns are computed
+    /// a block of rows at a time from a second input cursor that reads only the feature column, one block ahead.
+    /// Both cursors run over the same input without shuffling, so they see the same rows in the same order.
+    /// </summary>
+    internal sealed class FlowRowCursor : DataViewRowCursor
+    {
+        private readonly DataViewRowCursor input;
+        private readonly FlowOutputSchema schema;
+        private readonly bool[] active;
+        private readonly ScoredBlock? block;
+        private readonly DataViewRowCursor? features;
+        private readonly ValueGetter<VBuffer<float>>? featureGetter;
+        private VBuffer<float> featureBuffer;
+        private bool disposed;
+
+        public FlowRowCursor(IDataView source, FlowOutputSchema schema, FlowScorer scorer, IEnumerable<DataViewSchema.Column> columnsNeeded)
+        {
+            this.schema = schema;
+            active = new bool[schema.Output.Count];
+            foreach (DataViewSchema.Column column in columnsNeeded) active[column.Index] = true;
+            var inputColumns = schema.Input.Where(c => active[c.Index]).ToArray();
+            input = source.GetRowCursor(inputColumns);
+            bool anyAdded = Enumerable.Range(schema.Input.Count, schema.Output.Count - schema.Input.Count).Any(i => active[i]);
+            if (anyAdded)
+            {
+                bool withLatent = schema.LatentIndex >= 0 && active[schema.LatentIndex];
+                block = new ScoredBlock(scorer, schema, FlowScorer.BlockSize, withLatent);
+                features = source.GetRowCursor(new[] { schema.Features });
+                featureGetter = features.GetGetter<VBuffer<float>>(schema.Features);
+            }
+        }
+
+        public override DataViewSchema Schema => schema.Output;
+
+        public override long Position => input.Position;
+
+        public override long Batch => input.Batch;
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+
+        public override bool IsColumnActive(DataViewSchema.Column column) => active[column.Index];
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (!active[column.Index])
+                throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor; ask for it when opening the cursor.");
+            if (!schema.IsAdded(column.Index)) return input.GetGetter<TValue>(schema.Input[column.Index]);
+            return ScoredBlock.Cast<TValue>(block!.MakeGetter(column.Index), column);
+        }
+
+        public override bool MoveNext()
+        {
+            if (!input.MoveNext()) return false;
+            if (block is null) return true;
+            block.Current++;
+            if (block.Current >= block.Count)
+            {
+                block.Fill(ReadFeatureRow);
+                if (block.Count == 0)
+                    throw new InvalidOperationException("The input produced fewer rows for the feature column than for the other columns; " +
+                        "a normalizing flow needs an input that yields the same rows in the same order on every cursor.");
+            }
+            return true;
+        }
+
+        private bool ReadFeatureRow(Span<float> destination)
+        {
+            if (!features!.MoveNext()) return false;
+            featureGetter!(ref featureBuffer);
+            FeatureColumn.CopyRow(featureBuffer, destination, schema.Features.Name, features.Position);
+            return true;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !disposed)
+            {
+                input.Dispose();
+                features?.Dispose();
+                disposed = true;
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using Microsoft.ML.NormalizingFlows.Layers;
+using Microsoft.ML.NormalizingFlows.Training;
+using Microsoft.ML.Runtime;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows
+{
+    /// <summary>
+    /// Fits a RealNVP normalizing flow by maximum likelihood to a vector-of-Single column. The fitted
+    /// <see cref="NormalizingFlowTransformer"/> adds each row's log-density. A standardization learned from the training
+    /// rows is the flow's first layer, so densities stay in the data's own units. Create it with
+    /// <c>mlContext.Transforms.NormalizingFlow(...)</c>.
+    /// </summary>
+    public sealed partial class NormalizingFlowEstimator : IEstimator<NormalizingFlowTransformer>
+    {
+        private readonly IHost host;
+        private readonly Options options;
+
+        /// <summary>Creates the estimator; <paramref name="options"/> are validated here.</summary>
+        /// <param name="mlContext">The context whose log receives training progress.</param>
+        /// <param name="options">The options.</param>
+        public NormalizingFlowEstimator(MLContext mlContext, Options options)
+            : this((IHostEnvironment)(mlContext ?? throw new ArgumentNullException(nameof(mlContext))), options)
+        {
+        }
+
+        internal NormalizingFlowEstimator(IHostEnvironment environment, Options options)
+        {
+            ArgumentNullException.ThrowIfNull(environment);
+            ArgumentNullException.ThrowIfNull(options);
+            options.Validate();
+            host = environment.Register(nameof(NormalizingFlowEstimator));
+            this.options = options;
+        }
+
+        /// <summary>The input schema shape plus the added columns; throws naming the feature column if it is missing or mistyped.</summary>
+        /// <param name="inputSchema">The shape of the data the estimator will see.</param>
+        /// <returns>The output shape.</returns>
+        public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+        {
+            ArgumentNullException.ThrowIfNull(inputSchema);
+            FeatureColumn.Check(inputSchema, options.FeatureColumnName);
+            var columns = inputSchema.ToDictionary(c => c.Name);
+            columns[options.LogDensityColumnName] = SchemaShapeColumns.Single(options.LogDensityColumnName);
+            if (options.LatentColumnName is string latent) columns[latent] = SchemaShapeColumns.SingleVector(latent);
+            return new SchemaShape(columns.Values);
+        }
+
+        /// <summary>Reads the feature column, fits the flow and returns the fitted transformer.</summary>
+        /// <param name="input">The training data.</param>
+        /// <returns>The fitted transformer.</returns>
+        /// <exception cref="ArgumentOutOfRangeException">The feature column is missing or not a known-size vector of Single.</exception>
+        /// <exception cref="InvalidOperationException">No usable rows, too few rows for the split, a constant feature, or NaN/inf with <see cref="InvalidRowHandling.Throw"/>.</exception>
+        /// <exception cref="TrainingDivergedException">The loss turned NaN or infinite.</exception>
+        public NormalizingFlowTransformer Fit(IDataView input)
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            using IChannel channel = host.Start("Fitting a normalizing flow");
+            TrainingRows rows = TrainingRows.Read(input, options.FeatureColumnName, options.InvalidRows);
+            if (rows.Skipped > 0)
+                channel.Info(MessageSensitivity.None, $"Left out {rows.Skipped} rows of '{options.FeatureColumnName}' holding NaN or an infinity.");
+            (int[] train, int[] validation) = Split(rows.Count);
+            (double[] mean, double[] scale) = Statistics(rows, train);
+            channel.Info(MessageSensitivity.None, $"Fitting a flow of dimension {rows.Dimension} on {train.Length} rows ({validation.Length} for validation).");
+
+            ScalarType type = options.Precision == FlowPrecision.Double ? ScalarType.Float64 : ScalarType.Float32;
+            NormalizingFlow flow = FlowFactory.RealNvp(
+                rows.Dimension, options.NumberOfCouplingLayers, options.HiddenUnits, options.HiddenLayers, options.LogScaleBound,
+                options.RandomPermutations, options.Seed, new Standardization(mean, scale), type);
+            try
+            {
+                using Tensor trainTensor = ToTensor(rows, train, type);
+                using Tensor? validationTensor = validation.Length > 0 ? ToTensor(rows, validation, type) : null;
+                TrainingHistory history = MaximumLikelihoodTrainer.Fit(flow, trainTensor, validationTensor,
+                    options.ToTrainingOptions(line => channel.Info(MessageSensitivity.None, line)));
+                return new NormalizingFlowTransformer(flow, history, options.FeatureColumnName, options.LogDensityColumnName, options.LatentColumnName);
+            }
+            catch
+            {
+                flow.Dispose();
+                throw;
+            }
+        }
+
+        // A seeded random split into training and validation row indices.
+        private (int[] Train, int[] Validation) Split(int count)
+        {
+            int validationCount = (int)Math.Floor(count * options.ValidationFraction);
+            if (options.ValidationFraction > 0 && validationCount < 1 || count - validationCount < 2)
+                throw new InvalidOperationException($"Column '{options.FeatureColumnName}' has {count} usable rows: too few for ValidationFraction = " +
+                    $"{options.ValidationFraction}. A fit needs at least 2 training rows and, with validation, at least 1 validation row " +
+                    $"(here {(options.ValidationFraction > 0 ? Math.Max(3, (int)Math.Ceiling(1 / options.ValidationFraction)) : 2)} rows). " +
+                    "Provide more rows or set ValidationFraction = 0.");
+            int[] order = Enumerable.Range(0, count).ToArray();
+            new Random(options.Seed).Shuffle(order);
+            return (order[validationCount..], order[..validationCount]);
+        }
+
+        // Per-feature mean and standard deviation of the training rows; a constant feature has no density.
+        private (double[] Mean, double[] Scale) Statistics(TrainingRows rows, int[] train)
+        {
+            int d = rows.Dimension;
+            var mean = new double[d];
+            var scale = new double[d];
+            foreach (int r in train)
+                for (int j = 0; j < d; j++) mean[j] += rows.Values[r * d + j];
+            for (int j = 0; j < d; j++) mean[j] /= train.Length;
+            foreach (int r in train)
+                for (int j = 0; j < d; j++)
+                {
+                    double delta = rows.Values[r * d + j] - mean[j];
+                    scale[j] += delta * delta;
+                }
+            for (int j = 0; j < d; j++)
+            {
+                scale[j] = Math.Sqrt(scale[j] / (train.Length - 1));
+                if (!(scale[j] > 1e-12 * Math.Max(1, Math.Abs(mean[j]))) || !double.IsFinite(scale[j]))
+                    throw new InvalidOperationException($"Slot {j} of feature column '{options.FeatureColumnName}' is constant " +
+                        $"(every training row holds {mean[j]}), so it has no density. Drop that slot from the column " +
+                        "(for example with mlContext.Transforms.SelectFeatures or by leaving it out of Concatenate).");
+            }
+            return (mean, scale);
+        }
+
+        private static Tensor ToTensor(TrainingRows rows, int[] indices, ScalarType type)
+        {
+            int d = rows.Dimension;
+            var values = new float[indices.Length * d];
+            for (int i = 0; i < indices.Length; i++)
+                Array.Copy(rows.Values, indices[i] * d, values, i * d, d);
+            Tensor result = tensor(values, new long[] { indices.Length, d });
+            return type == ScalarType.Float32 ? result : result.to_type(type);
+        }
+    }
+}

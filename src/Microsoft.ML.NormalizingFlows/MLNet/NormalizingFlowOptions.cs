@@ -1,0 +1,127 @@
+using Microsoft.ML.NormalizingFlows.Training;
+
+namespace Microsoft.ML.NormalizingFlows
+{
+    public sealed partial class NormalizingFlowEstimator
+    {
+        /// <summary>
+        /// Options of <see cref="NormalizingFlowEstimator"/>. The estimator validates them when it is created and
+        /// throws <see cref="ArgumentOutOfRangeException"/> naming the first option outside its range.
+        /// </summary>
+        public sealed class Options
+        {
+            /// <summary>The input column: a known-size vector of Single. Default "Features".</summary>
+            public string FeatureColumnName = DefaultColumnNames.Features;
+
+            /// <summary>The added column of log-densities (Single, natural log, data units). Default "LogDensity".</summary>
+            public string LogDensityColumnName = DefaultColumnNames.LogDensity;
+
+            /// <summary>The added column of latent values (a vector of Single), or <c>null</c> (the default) for none.</summary>
+            public string? LatentColumnName;
+
+            /// <summary>The number of affine coupling layers. Range: 1 to 64. Default 8.</summary>
+            public int NumberOfCouplingLayers = 8;
+
+            /// <summary>The width of each conditioner's hidden layers. Range: 1 to 4096. Default 64.</summary>
+            public int HiddenUnits = 64;
+
+            /// <summary>The number of hidden layers in each conditioner. Range: 1 to 16. Default 2.</summary>
+            public int HiddenLayers = 2;
+
+            /// <summary>The bound on each coupling's absolute log-scale. Range: greater than 0, at most 20. Default 3.</summary>
+            public double LogScaleBound = 3;
+
+            /// <summary>Whether a seeded random permutation precedes each coupling after the first (in addition to the alternating masks). Default false.</summary>
+            public bool RandomPermutations;
+
+            /// <summary>The most passes over the training rows. Range: 1 to 100000. Default 100.</summary>
+            public int MaxEpochs = 100;
+
+            /// <summary>Rows per optimizer step. Range: 1 to 1048576. Default 256.</summary>
+            public int BatchSize = 256;
+
+            /// <summary>Adam's step size. Range: greater than 0, at most 1. Default 1e-3.</summary>
+            public double LearningRate = 1e-3;
+
+            /// <summary>The largest allowed global gradient norm; 0 turns clipping off. Range: 0 or more. Default 10.</summary>
+            public double GradientClipNorm = 10;
+
+            /// <summary>
+            /// The fraction of rows held out (at random, seeded) to measure validation log-likelihood, stop early and
+            /// choose the parameters to keep; 0 trains on every row and keeps the last parameters. Range: 0 to 0.5. Default 0.1.
+            /// </summary>
+            public double ValidationFraction = 0.1;
+
+            /// <summary>Epochs without a better validation log-likelihood before stopping; 0 never stops early. Range: 0 or more. Default 10.</summary>
+            public int EarlyStoppingPatience = 10;
+
+            /// <summary>Seeds initialization, permutations, the validation split and shuffling: a seed gives identical models. Default 0.</summary>
+            public int Seed;
+
+            /// <summary>TorchSharp's thread count during the fit (restored afterwards), or <c>null</c> to leave it as it is. Range: 1 or more.</summary>
+            public int? NumberOfThreads;
+
+            /// <summary>What to do with training rows holding NaN or an infinity. Default <see cref="InvalidRowHandling.Throw"/>.</summary>
+            public InvalidRowHandling InvalidRows = InvalidRowHandling.Throw;
+
+            /// <summary>The floating-point type of training and scoring. Default <see cref="FlowPrecision.Single"/>.</summary>
+            public FlowPrecision Precision = FlowPrecision.Single;
+
+            /// <summary>Receives a report after each epoch, or <c>null</c>. Reports also go to <c>MLContext.Log</c>.</summary>
+            public IProgress<TrainingProgress>? Progress;
+
+            /// <summary>Cancels fitting between optimizer steps.</summary>
+            public CancellationToken CancellationToken;
+
+            /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option outside its range.</summary>
+            public void Validate()
+            {
+                CheckName(FeatureColumnName, nameof(FeatureColumnName));
+                CheckName(LogDensityColumnName, nameof(LogDensityColumnName));
+                if (LatentColumnName is not null)
+                {
+                    CheckName(LatentColumnName, nameof(LatentColumnName));
+                    MaximumLikelihoodOptions.Check(LatentColumnName != LogDensityColumnName, nameof(LatentColumnName), LatentColumnName, "different from LogDensityColumnName");
+                }
+                MaximumLikelihoodOptions.Check(NumberOfCouplingLayers is >= 1 and <= 64, nameof(NumberOfCouplingLayers), NumberOfCouplingLayers, "from 1 to 64");
+                MaximumLikelihoodOptions.Check(HiddenUnits is >= 1 and <= 4096, nameof(HiddenUnits), HiddenUnits, "from 1 to 4096");
+                MaximumLikelihoodOptions.Check(HiddenLayers is >= 1 and <= 16, nameof(HiddenLayers), HiddenLayers, "from 1 to 16");
+                MaximumLikelihoodOptions.Check(LogScaleBound > 0 && LogScaleBound <= 20, nameof(LogScaleBound), LogScaleBound, "greater than 0 and at most 20");
+                MaximumLikelihoodOptions.Check(ValidationFraction >= 0 && ValidationFraction <= 0.5, nameof(ValidationFraction), ValidationFraction, "from 0 to 0.5");
+                MaximumLikelihoodOptions.Check(Enum.IsDefined(InvalidRows), nameof(InvalidRows), InvalidRows, "Throw or Skip");
+                MaximumLikelihoodOptions.Check(Enum.IsDefined(Precision), nameof(Precision), Precision, "Single or Double");
+                ToTrainingOptions(log: null).Validate();
+            }
+
+            internal MaximumLikelihoodOptions ToTrainingOptions(Action<string>? log) => new()
+            {
+                MaxEpochs = MaxEpochs,
+                BatchSize = BatchSize,
+                LearningRate = LearningRate,
+                GradientClipNorm = GradientClipNorm,
+                EarlyStoppingPatience = EarlyStoppingPatience,
+                Seed = Seed,
+                NumberOfThreads = NumberOfThreads,
+                Progress = Progress,
+                CancellationToken = CancellationToken,
+                Log = log,
+            };
+
+            private static void CheckName(string? name, string option) =>
+                MaximumLikelihoodOptions.Check(!string.IsNullOrWhiteSpace(name), option, name, "a non-empty column name");
+        }
+
+        /// <summary>The default names of the columns the estimator reads and writes.</summary>
+        public static class DefaultColumnNames
+        {
+            /// <summary>"Features", ML.NET's usual input column.</summary>
+            public const string Features = "Features";
+
+            /// <summary>"LogDensity".</summary>
+            public const string LogDensity = "LogDensity";
+
+            /// <summary>"Latent".</summary>
+            public const string Latent = "Latent";
+        }
+    }
+}
