@@ -31,6 +31,8 @@ namespace Microsoft.ML.NormalizingFlows.Training
                 throw new ArgumentException($"Training rows must have shape [N, {flow.Dimension}] with N >= 1; got [{string.Join(", ", train.shape)}].", nameof(train));
             if (validation is not null && validation.shape[0] == 0) validation = null;
 
+            // Every tensor the fit makes (optimizer state, snapshots, handles returned by in-place ops) lives in this scope.
+            using var fitScope = NewDisposeScope();
             using TorchThreads threads = TorchThreads.Use(options.NumberOfThreads);
             Parameter[] parameters = flow.parameters().ToArray();
             using var optimizer = optim.Adam(parameters, options.LearningRate);
@@ -96,8 +98,6 @@ namespace Microsoft.ML.NormalizingFlows.Training
             finally
             {
                 flow.eval();
-                if (bestParameters is not null)
-                    foreach (Tensor t in bestParameters) t.Dispose();
             }
 
             var history = new TrainingHistory(epochs, bestEpoch, stoppedEarly);
@@ -151,7 +151,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
             if (previous is not null)
                 foreach (Tensor t in previous) t.Dispose();
             using var noGrad = no_grad();
-            return parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
+            return parameters.Select(p => p.clone()).ToArray();
         }
 
         private static void Restore(Parameter[] parameters, Tensor[] values)

@@ -1,0 +1,161 @@
+using System.Reflection;
+using Microsoft.ML.Data;
+using Microsoft.ML.NormalizingFlows.Training;
+
+namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
+{
+    /// <summary>Raw input with two float columns, as a user's table would have.</summary>
+    public sealed class PointRow
+    {
+        /// <summary>First coordinate.</summary>
+        public float X;
+
+        /// <summary>Second coordinate.</summary>
+        public float Y;
+    }
+
+    /// <summary>The output a prediction engine reads.</summary>
+    public sealed class PointPrediction
+    {
+        /// <summary>The log-density.</summary>
+        public float LogDensity;
+
+        /// <summary>The latent value.</summary>
+        [VectorType(2)]
+        public float[] Latent = Array.Empty<float>();
+    }
+
+    [TestClass]
+    public sealed class PipelineTests
+    {
+        private static List<PointRow> Points(int count, int seed)
+        {
+            float[] v = Synthetic.TwoMoons(count, 0.1, seed);
+            return Enumerable.Range(0, count).Select(i => new PointRow { X = v[2 * i], Y = v[2 * i + 1] }).ToList();
+        }
+
+        private static NormalizingFlowEstimator.Options SmallOptions() => new()
+        {
+            NumberOfCouplingLayers = 3, HiddenUnits = 16, MaxEpochs = 5, BatchSize = 64, Seed = 7, NumberOfThreads = 1,
+            LatentColumnName = "Latent",
+        };
+
+        [TestMethod]
+        public void PredictionEngineGivesTheSameValuesAsTransform()
+        {
+            var ml = new MLContext(seed: 0);
+            IDataView data = ml.Data.LoadFromEnumerable(Points(3000, 1)); // more rows than one scoring block
+            var pipeline = ml.Transforms.Concatenate("Features", nameof(PointRow.X), nameof(PointRow.Y))
+                .Append(ml.Transforms.NormalizingFlow(SmallOptions()));
+            var model = pipeline.Fit(data);
+
+            IDataView scored = model.Transform(data);
+            float[] batch = scored.GetColumn<float>("LogDensity").ToArray();
+            float[][] latents = scored.GetColumn<float[]>("Latent").ToArray();
+            var engine = ml.Model.CreatePredictionEngine<PointRow, PointPrediction>(model);
+            List<PointRow> rows = Points(3000, 1);
+            Assert.AreEqual(rows.Count, batch.Length);
+            for (int i = 0; i < rows.Count; i += 97)
+            {
+                PointPrediction p = engine.Predict(rows[i]);
+                Assert.AreEqual(batch[i], p.LogDensity, 1e-5f, $"row {i}");
+                // A block of rows and a single row take different matrix-product kernels: equal up to float rounding.
+                for (int j = 0; j < 2; j++) Assert.AreEqual(latents[i][j], p.Latent[j], 1e-5f, $"row {i}, latent {j}");
+            }
+        }
+
+        [TestMethod]
+        public void SchemasAreDeclaredBeforeFittingAndMatchAfterwards()
+        {
+            var ml = new MLContext(seed: 0);
+            IDataView data = ml.Data.LoadFromEnumerable(Points(200, 2));
+            var pipeline = ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(SmallOptions()));
+            SchemaShape shape = pipeline.GetOutputSchema(ShapeOf(data.Schema));
+            SchemaShape.Column logDensity = shape.Single(c => c.Name == "LogDensity");
+            Assert.AreEqual(SchemaShape.Column.VectorKind.Scalar, logDensity.Kind);
+            Assert.AreEqual(NumberDataViewType.Single, logDensity.ItemType);
+            Assert.AreEqual(SchemaShape.Column.VectorKind.Vector, shape.Single(c => c.Name == "Latent").Kind);
+
+            DataViewSchema output = pipeline.Fit(data).Transform(data).Schema;
+            Assert.AreEqual(NumberDataViewType.Single, output["LogDensity"].Type);
+            Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 2), output["Latent"].Type);
+            Assert.AreEqual(0, output["X"].Index, "pass-through columns keep their indices");
+        }
+
+        [TestMethod]
+        public void ComposesWithNormalizationCachingAndADownstreamTrainer()
+        {
+            var ml = new MLContext(seed: 0);
+            List<PointRow> points = Points(600, 3);
+            IDataView data = ml.Data.LoadFromEnumerable(points);
+            var pipeline = ml.Transforms.Concatenate("Features", "X", "Y")
+                .Append(ml.Transforms.NormalizeMeanVariance("Features"))
+                .AppendCacheCheckpoint(ml)
+                .Append(ml.Transforms.NormalizingFlow(SmallOptions()))
+                .Append(ml.Transforms.CopyColumns("Label", "LogDensity"))
+                .Append(ml.Regression.Trainers.Sdca(labelColumnName: "Label", featureColumnName: "Features", maximumNumberOfIterations: 5));
+            var model = pipeline.Fit(data);
+            float[] scores = model.Transform(data).GetColumn<float>("Score").ToArray();
+            Assert.AreEqual(points.Count, scores.Length);
+            Assert.IsTrue(scores.All(float.IsFinite));
+        }
+
+        [TestMethod]
+        public void TheSameSeedGivesIdenticalLogDensities()
+        {
+            float[] Fit()
+            {
+                var ml = new MLContext(seed: 0);
+                IDataView data = ml.Data.LoadFromEnumerable(Points(500, 4));
+                var model = ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(SmallOptions())).Fit(data);
+                return model.Transform(data).GetColumn<float>("LogDensity").ToArray();
+            }
+            CollectionAssert.AreEqual(Fit(), Fit());
+        }
+
+        [TestMethod]
+        public void ADifferentSeedGivesADifferentModel()
+        {
+            var ml = new MLContext(seed: 0);
+            IDataView data = ml.Data.LoadFromEnumerable(Points(500, 4));
+            float[] Fit(int seed)
+            {
+                var options = SmallOptions();
+                options.Seed = seed;
+                var model = ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(options)).Fit(data);
+                return model.Transform(data).GetColumn<float>("LogDensity").ToArray();
+            }
+            CollectionAssert.AreNotEqual(Fit(1), Fit(2));
+        }
+
+        [TestMethod]
+        public void ProgressReachesTheMLContextLogAndTheProgressCallback()
+        {
+            var ml = new MLContext(seed: 0);
+            var messages = new List<string>();
+            ml.Log += (_, e) => { if (e.Source.Contains(nameof(NormalizingFlowEstimator))) lock (messages) messages.Add(e.Message); };
+            var reports = new List<TrainingProgress>();
+            var options = SmallOptions();
+            options.Progress = new Collect(reports);
+            ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(options))
+                .Fit(ml.Data.LoadFromEnumerable(Points(300, 5)));
+            Assert.AreEqual(5, reports.Count);
+            Assert.IsTrue(messages.Any(m => m.Contains("epoch 5/5")), string.Join("\n", messages));
+            Assert.IsTrue(messages.Any(m => m.Contains("validation log-likelihood")), string.Join("\n", messages));
+        }
+
+        /// <summary>ML.NET's SchemaShape.Create is internal; EstimatorChain calls it the same way before fitting.</summary>
+        internal static SchemaShape ShapeOf(DataViewSchema schema) =>
+            (SchemaShape)typeof(SchemaShape).GetMethod("Create", BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public,
+                new[] { typeof(DataViewSchema) })!.Invoke(null, new object[] { schema })!;
+
+        private sealed class Collect : IProgress<TrainingProgress>
+        {
+            private readonly List<TrainingProgress> reports;
+
+            public Collect(List<TrainingProgress> reports) => this.reports = reports;
+
+            public void Report(TrainingProgress value) => reports.Add(value);
+        }
+    }
+}
