@@ -17,6 +17,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
                 yield return new object[] { $"AffineCoupling even d={d}", d };
                 yield return new object[] { $"AffineCoupling odd d={d}", d };
                 yield return new object[] { $"RealNvp flow d={d}", d };
+                yield return new object[] { $"ElementwiseAffine (user layer) d={d}", d };
             }
         }
 
@@ -31,6 +32,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
                     Enumerable.Range(0, d).Select(_ => random.NextDouble() * 10 - 5).ToArray(),
                     Enumerable.Range(0, d).Select(_ => Math.Exp(random.NextDouble() * 4 - 2)).ToArray()),
                 "Permutation" => Permutation.Random(d, random),
+                "ElementwiseAffine" => new ElementwiseAffine(d),
                 "AffineCoupling" => new AffineCoupling(AffineCoupling.AlternatingMask(d, name.Contains("odd") ? 1 : 0), 16, 2, 3.0),
                 "RealNvp" => new FlowAsLayer(FlowFactory.RealNvp(d, 4, 16, 2, 3.0, randomPermutations: true, seed: 17,
                     new Standardization(Enumerable.Repeat(1.5, d).ToArray(), Enumerable.Repeat(2.5, d).ToArray()))),

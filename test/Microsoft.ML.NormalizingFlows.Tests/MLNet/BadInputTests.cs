@@ -118,6 +118,15 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
         }
 
         [TestMethod]
+        public void ARowWithNaNAtTransformGetsANaNLogDensity()
+        {
+            using NormalizingFlowTransformer model = Estimator().Fit(Moons(100));
+            float[] scored = Rows.LogDensities(model.Transform(Rows.ToDataView(ml, new[] { 0.5f, 0.2f, float.NaN, 0.1f }, 2)));
+            Assert.IsTrue(float.IsFinite(scored[0]));
+            Assert.IsTrue(float.IsNaN(scored[1]));
+        }
+
+        [TestMethod]
         public void InvalidOptionsNameTheOptionAndTheRange()
         {
             void Check(string option, Action<NormalizingFlowEstimator.Options> change)

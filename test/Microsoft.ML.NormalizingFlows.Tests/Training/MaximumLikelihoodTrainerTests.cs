@@ -72,6 +72,27 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Training
         }
 
         [TestMethod]
+        public void AUserLayerTrainsToTheMaximumLikelihoodGaussian()
+        {
+            // A flow of one ElementwiseAffine layer is N(shift, diag(exp(2 logScale))): its maximum-likelihood fit is the
+            // sample mean and the (biased) sample standard deviation.
+            using var scope = NewDisposeScope();
+            using var flow = new NormalizingFlow(new StandardNormal(2), new FlowLayer[] { new Tests.Core.ElementwiseAffine(2) });
+            Tensor data = randn(4000, 2, generator: new Generator().manual_seed(3)) * tensor(new[] { 3f, 0.2f }) + tensor(new[] { -4f, 10f });
+            MaximumLikelihoodTrainer.Fit(flow, data, null, new MaximumLikelihoodOptions { MaxEpochs = 800, BatchSize = 4000, LearningRate = 0.05 });
+            var named = flow.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            float[] shift = named.Single(p => p.Key.EndsWith("shift")).Value.data<float>().ToArray();
+            float[] scale = named.Single(p => p.Key.EndsWith("logScale")).Value.exp().data<float>().ToArray();
+            float[] mean = data.mean(new long[] { 0 }).data<float>().ToArray();
+            float[] sd = data.std(0, unbiased: false).data<float>().ToArray();
+            for (int j = 0; j < 2; j++)
+            {
+                Assert.AreEqual(mean[j], shift[j], 0.01 * sd[j], $"shift {j}");
+                Assert.AreEqual(sd[j], scale[j], 0.01 * sd[j], $"scale {j}");
+            }
+        }
+
+        [TestMethod]
         public void CancellationStopsTraining()
         {
             using var scope = NewDisposeScope();
