@@ -5,7 +5,8 @@ namespace Microsoft.ML.NormalizingFlows
     /// <summary>
     /// A cursor over a flow's output. Input columns pass through from one input cursor; the added columns are computed
     /// a block of rows at a time from a second input cursor that reads only the feature column, one block ahead.
-    /// Both cursors run over the same input without shuffling, so they see the same rows in the same order.
+    /// Both cursors run over the same input without shuffling, so they see the same rows in the same order; row ids
+    /// are compared on every row, and a mismatch throws rather than pairing a row with another row's density.
     /// </summary>
     internal sealed class FlowRowCursor : DataViewRowCursor
     {
@@ -15,7 +16,11 @@ namespace Microsoft.ML.NormalizingFlows
         private readonly ScoredBlock? block;
         private readonly DataViewRowCursor? features;
         private readonly ValueGetter<VBuffer<float>>? featureGetter;
+        private readonly ValueGetter<DataViewRowId>? featureIdGetter;
+        private readonly ValueGetter<DataViewRowId>? inputIdGetter;
+        private readonly DataViewRowId[] blockIds = new DataViewRowId[FlowScorer.BlockSize];
         private VBuffer<float> featureBuffer;
+        private int blockRowsRead;
         private bool disposed;
 
         public FlowRowCursor(IDataView source, FlowOutputSchema schema, FlowScorer scorer, IEnumerable<DataViewSchema.Column> columnsNeeded)
@@ -32,6 +37,8 @@ namespace Microsoft.ML.NormalizingFlows
                 block = new ScoredBlock(scorer, schema, FlowScorer.BlockSize, withLatent);
                 features = source.GetRowCursor(new[] { schema.Features });
                 featureGetter = features.GetGetter<VBuffer<float>>(schema.Features);
+                featureIdGetter = features.GetIdGetter();
+                inputIdGetter = input.GetIdGetter();
             }
         }
 
@@ -60,11 +67,18 @@ namespace Microsoft.ML.NormalizingFlows
             block.Current++;
             if (block.Current >= block.Count)
             {
+                blockRowsRead = 0;
                 block.Fill(ReadFeatureRow);
                 if (block.Count == 0)
                     throw new InvalidOperationException("The input produced fewer rows for the feature column than for the other columns; " +
                         "a normalizing flow needs an input that yields the same rows in the same order on every cursor.");
             }
+            DataViewRowId id = default;
+            inputIdGetter!(ref id);
+            if (!id.Equals(blockIds[block.Current]))
+                throw new InvalidOperationException($"Row {input.Position} of the input came in a different order on two cursors; " +
+                    "a normalizing flow needs an input that yields the same rows in the same order on every cursor. " +
+                    "Insert mlContext.Data.Cache(...) or AppendCacheCheckpoint before the flow.");
             return true;
         }
 
@@ -73,6 +87,7 @@ namespace Microsoft.ML.NormalizingFlows
             if (!features!.MoveNext()) return false;
             featureGetter!(ref featureBuffer);
             FeatureColumn.CopyRow(featureBuffer, destination, schema.Features.Name, features.Position);
+            featureIdGetter!(ref blockIds[blockRowsRead++]);
             return true;
         }
 

@@ -65,6 +65,39 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
         }
 
         [TestMethod]
+        public void EachOutputRowCarriesTheDensityOfItsOwnFeaturesAfterAShuffle()
+        {
+            // The transform reads features ahead in blocks on a second cursor: check the pairing on a shuffled input.
+            var ml = new MLContext(seed: 0);
+            var model = ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(SmallOptions()))
+                .Fit(ml.Data.LoadFromEnumerable(Points(500, 6)));
+            IDataView shuffled = ml.Data.ShuffleRows(ml.Data.LoadFromEnumerable(Points(2500, 7)), seed: 3);
+            IDataView scored = model.Transform(shuffled);
+            var features = new List<float>();
+            var fromTransform = new List<float>();
+            using (DataViewRowCursor cursor = scored.GetRowCursor(scored.Schema))
+            {
+                var getFeatures = cursor.GetGetter<VBuffer<float>>(scored.Schema["Features"]);
+                var getDensity = cursor.GetGetter<float>(scored.Schema["LogDensity"]);
+                VBuffer<float> f = default;
+                float density = 0;
+                while (cursor.MoveNext())
+                {
+                    getFeatures(ref f);
+                    getDensity(ref density);
+                    features.AddRange(f.DenseValues());
+                    fromTransform.Add(density);
+                }
+            }
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            using var noGrad = TorchSharp.torch.no_grad();
+            float[] direct = model.LastTransformer.Flow.LogDensity(TorchSharp.torch.tensor(features.ToArray(), new long[] { fromTransform.Count, 2 }))
+                .data<float>().ToArray();
+            Assert.AreEqual(2500, fromTransform.Count);
+            for (int i = 0; i < direct.Length; i++) Assert.AreEqual(direct[i], fromTransform[i], 1e-4f, $"row {i}");
+        }
+
+        [TestMethod]
         public void SchemasAreDeclaredBeforeFittingAndMatchAfterwards()
         {
             var ml = new MLContext(seed: 0);
