@@ -12,7 +12,7 @@ namespace Microsoft.ML.NormalizingFlows
     {
         private readonly DataViewRowCursor input;
         private readonly FlowOutputSchema schema;
-        private readonly bool[] active;
+        private readonly ActiveColumns active;
         private readonly ScoredBlock? block;
         private readonly DataViewRowCursor? features;
         private readonly ValueGetter<VBuffer<float>>? featureGetter;
@@ -26,15 +26,11 @@ namespace Microsoft.ML.NormalizingFlows
         public FlowRowCursor(IDataView source, FlowOutputSchema schema, FlowScorer scorer, IEnumerable<DataViewSchema.Column> columnsNeeded)
         {
             this.schema = schema;
-            active = new bool[schema.Output.Count];
-            foreach (DataViewSchema.Column column in columnsNeeded) active[column.Index] = true;
-            var inputColumns = schema.Input.Where(c => active[c.Index]).ToArray();
-            input = source.GetRowCursor(inputColumns);
-            bool anyAdded = Enumerable.Range(schema.Input.Count, schema.Output.Count - schema.Input.Count).Any(i => active[i]);
-            if (anyAdded)
+            active = new ActiveColumns(schema, columnsNeeded);
+            input = source.GetRowCursor(active.InputColumns);
+            if (active.AnyAdded)
             {
-                bool withLatent = schema.LatentIndex >= 0 && active[schema.LatentIndex];
-                block = new ScoredBlock(scorer, schema, FlowScorer.BlockSize, withLatent);
+                block = new ScoredBlock(scorer, schema, FlowScorer.BlockSize, active.Latent);
                 features = source.GetRowCursor(new[] { schema.Features });
                 featureGetter = features.GetGetter<VBuffer<float>>(schema.Features);
                 featureIdGetter = features.GetIdGetter();
@@ -50,15 +46,10 @@ namespace Microsoft.ML.NormalizingFlows
 
         public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
 
-        public override bool IsColumnActive(DataViewSchema.Column column) => active[column.Index];
+        public override bool IsColumnActive(DataViewSchema.Column column) => active.IsActive(column);
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (!active[column.Index])
-                throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor; ask for it when opening the cursor.");
-            if (!schema.IsAdded(column.Index)) return input.GetGetter<TValue>(schema.Input[column.Index]);
-            return ScoredBlock.Cast<TValue>(block!.MakeGetter(column.Index), column);
-        }
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+            active.GetGetter<TValue>(input, block, column);
 
         public override bool MoveNext()
         {

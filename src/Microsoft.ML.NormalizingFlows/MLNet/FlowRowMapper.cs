@@ -42,7 +42,7 @@ namespace Microsoft.ML.NormalizingFlows
         {
             private readonly DataViewRow input;
             private readonly FlowOutputSchema schema;
-            private readonly bool[] active;
+            private readonly ActiveColumns active;
             private readonly ScoredBlock block;
             private readonly ValueGetter<VBuffer<float>>? featureGetter;
             private VBuffer<float> featureBuffer;
@@ -51,11 +51,9 @@ namespace Microsoft.ML.NormalizingFlows
             {
                 this.input = input;
                 this.schema = schema;
-                active = new bool[schema.Output.Count];
-                foreach (DataViewSchema.Column column in activeColumns) active[column.Index] = true;
-                bool withLatent = schema.LatentIndex >= 0 && active[schema.LatentIndex];
-                block = new ScoredBlock(scorer, schema, capacity: 1, withLatent);
-                if (Enumerable.Range(schema.Input.Count, schema.Output.Count - schema.Input.Count).Any(i => active[i]))
+                active = new ActiveColumns(schema, activeColumns);
+                block = new ScoredBlock(scorer, schema, capacity: 1, active.Latent);
+                if (active.AnyAdded)
                     featureGetter = input.GetGetter<VBuffer<float>>(schema.Features);
             }
 
@@ -67,20 +65,10 @@ namespace Microsoft.ML.NormalizingFlows
 
             public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
 
-            public override bool IsColumnActive(DataViewSchema.Column column) => active[column.Index];
+            public override bool IsColumnActive(DataViewSchema.Column column) => active.IsActive(column);
 
-            public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-            {
-                if (!active[column.Index])
-                    throw new InvalidOperationException($"Column '{column.Name}' is not active in this row.");
-                if (!schema.IsAdded(column.Index)) return input.GetGetter<TValue>(schema.Input[column.Index]);
-                ValueGetter<TValue> inner = ScoredBlock.Cast<TValue>(block.MakeGetter(column.Index), column);
-                return (ref TValue value) =>
-                {
-                    ScoreCurrentRow();
-                    inner(ref value);
-                };
-            }
+            public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+                active.GetGetter<TValue>(input, block, column, ScoreCurrentRow);
 
             // Scores the input's current row on every read: a prediction engine's input row may change its values without
             // changing its position, so no result is reused.
