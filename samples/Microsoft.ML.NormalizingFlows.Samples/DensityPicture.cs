@@ -47,7 +47,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
                 var points = plot.Add.ScatterPoints(xs, ys);
                 points.Color = Colors.White;
                 points.MarkerSize = 4;
-                plot.Title($"Density of a normalizing flow fitted to {title}, with the data (white)");
+                plot.Title("Learned density (heat map) and the data (white)");
             }
             else
             {

@@ -35,6 +35,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
             using var noGrad = no_grad();
             Tensor density = model.Flow.LogDensity(tensor(grid, new long[] { n * n, 2 })).to_type(ScalarType.Float64).exp();
             double integral = density.sum().item<double>() * hx * hy;
+            Console.WriteLine($"two moons: integral {integral:F5}, validation log-likelihood {model.TrainingHistory.BestValidationLogLikelihood:F4}");
             Assert.AreEqual(1.0, integral, 0.01, $"integral of the fitted density = {integral}");
         }
 
@@ -63,6 +64,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
             float[] fitted = Rows.LogDensities(model.Transform(Rows.ToDataView(ml, heldOut, 4)));
             double flowMean = fitted.Average(v => (double)v);
             double trueMean = Enumerable.Range(0, 4000).Average(i => truth.LogDensity(heldOut.AsSpan(i * 4, 4)));
+            Console.WriteLine($"4-D Gaussian: held-out mean log-likelihood flow {flowMean:F4}, truth {trueMean:F4}");
             Assert.AreEqual(trueMean, flowMean, 0.05, $"held-out mean log-likelihood: flow {flowMean:F4}, truth {trueMean:F4}");
         }
     }
