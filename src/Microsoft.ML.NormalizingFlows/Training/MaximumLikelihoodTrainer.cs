@@ -66,9 +66,9 @@ namespace Microsoft.ML.NormalizingFlows.Training
                     }
 
                     double validationLogLikelihood = validation is null ? double.NaN : MeanLogDensity(flow, validation);
-                    bool isBest = validation is not null && validationLogLikelihood > bestValidation;
-                    if (validation is not null && double.IsNaN(validationLogLikelihood))
+                    if (validation is not null && !double.IsFinite(validationLogLikelihood))
                         throw new TrainingDivergedException(epoch, steps, "validation log-likelihood", validationLogLikelihood);
+                    bool isBest = validation is not null && validationLogLikelihood > bestValidation;
                     if (isBest || validation is null)
                     {
                         bestValidation = validationLogLikelihood;

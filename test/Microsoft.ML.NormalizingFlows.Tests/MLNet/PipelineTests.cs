@@ -134,6 +134,21 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
         }
 
         [TestMethod]
+        public void DoublePrecisionTrainsAndScoresInFloat64()
+        {
+            var ml = new MLContext(seed: 0);
+            IDataView data = ml.Data.LoadFromEnumerable(Points(400, 8));
+            var options = SmallOptions();
+            options.Precision = FlowPrecision.Double;
+            var model = ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(options)).Fit(data);
+            Assert.AreEqual(TorchSharp.torch.ScalarType.Float64, model.LastTransformer.Flow.ElementType);
+            float[] scores = model.Transform(data).GetColumn<float>("LogDensity").ToArray();
+            Assert.AreEqual(400, scores.Length);
+            Assert.IsTrue(scores.All(float.IsFinite));
+            Assert.IsTrue(model.LastTransformer.TrainingHistory.BestValidationLogLikelihood > model.LastTransformer.TrainingHistory.Epochs[0].ValidationLogLikelihood - 1e-9);
+        }
+
+        [TestMethod]
         public void TheSameSeedGivesIdenticalLogDensities()
         {
             float[] Fit()
