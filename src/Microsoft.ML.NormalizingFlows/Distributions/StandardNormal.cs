@@ -6,7 +6,7 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
     /// The standard normal distribution N(0, I):
     /// <c>log p(z) = -||z||^2 / 2 - (d / 2) log(2 pi)</c>.
     /// </summary>
-    public sealed class StandardNormal : BaseDistribution
+    public sealed partial class StandardNormal : BaseDistribution
     {
         private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
 

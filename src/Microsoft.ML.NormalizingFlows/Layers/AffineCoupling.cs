@@ -11,12 +11,14 @@ namespace Microsoft.ML.NormalizingFlows.Layers
     /// <c>log|det J| = sum((1 - m) * s)</c>. The log-scale is bounded softly, <c>s = B tanh(raw / B)</c>, which keeps
     /// every step's volume change within <c>exp(+-B)</c> per feature and training stable.
     /// </summary>
-    public sealed class AffineCoupling : FlowLayer
+    public sealed partial class AffineCoupling : FlowLayer
     {
         private readonly Tensor mask;
         private readonly Tensor transformedMask;
         private readonly MultilayerPerceptron conditioner;
         private readonly double logScaleBound;
+        private readonly int hiddenUnits;
+        private readonly int hiddenLayers;
 
         /// <summary>Creates the layer.</summary>
         /// <param name="mask">Per feature: <c>true</c> to pass it unchanged (and condition on it), <c>false</c> to transform it.</param>
@@ -30,6 +32,8 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             if (!(logScaleBound > 0) || double.IsInfinity(logScaleBound))
                 throw new ArgumentOutOfRangeException(nameof(logScaleBound), logScaleBound, "The log-scale bound must be finite and greater than 0.");
             this.logScaleBound = logScaleBound;
+            this.hiddenUnits = hiddenUnits;
+            this.hiddenLayers = hiddenLayers;
             this.mask = tensor(mask.Select(b => b ? 1f : 0f).ToArray());
             transformedMask = 1f - this.mask;
             conditioner = new MultilayerPerceptron(Dimension, 2 * Dimension, hiddenUnits, hiddenLayers);

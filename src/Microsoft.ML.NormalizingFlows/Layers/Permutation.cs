@@ -6,7 +6,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
     /// A fixed reordering of the features, <c>y[:, j] = x[:, order[j]]</c>; volume preserving (<c>log|det J| = 0</c>).
     /// Between coupling layers it lets every feature condition every other.
     /// </summary>
-    public sealed class Permutation : FlowLayer
+    public sealed partial class Permutation : FlowLayer
     {
         private readonly Tensor order;
         private readonly Tensor inverseOrder;

@@ -8,7 +8,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
     /// <c>log|det J| = -sum(log scale)</c>. Placed first in a flow, it lets the remaining layers work on values of
     /// order one while log-densities stay in the data's own units.
     /// </summary>
-    public sealed class Standardization : FlowLayer
+    public sealed partial class Standardization : FlowLayer
     {
         private readonly Tensor mean;
         private readonly Tensor scale;

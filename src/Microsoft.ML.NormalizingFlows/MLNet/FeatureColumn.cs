@@ -34,6 +34,17 @@ namespace Microsoft.ML.NormalizingFlows
                 throw new ArgumentOutOfRangeException(nameof(shape), $"Feature column '{name}' has type {DescribeShape(column)}. {TypeAdvice}");
         }
 
+        /// <summary>The slot names of a vector column (for example those Concatenate records), or <c>null</c> when it has none.</summary>
+        public static string[]? SlotNames(DataViewSchema.Column column, int size)
+        {
+            if (column.Annotations.Schema.GetColumnOrNull("SlotNames") is null) return null;
+            VBuffer<ReadOnlyMemory<char>> names = default;
+            column.GetSlotNames(ref names);
+            if (names.Length != size) return null;
+            string[] result = names.DenseValues().Select(n => n.ToString()).ToArray();
+            return result.All(n => n.Length > 0) ? result : null;
+        }
+
         /// <summary>Reads one row's features into <paramref name="destination"/> (dense), checking the size.</summary>
         public static void CopyRow(in VBuffer<float> source, Span<float> destination, string name, long position)
         {

@@ -1,37 +1,43 @@
-using Microsoft.ML.NormalizingFlows.Training;
-using static TorchSharp.torch;
+using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Microsoft.ML.NormalizingFlows
 {
-    /// <summary>Scores blocks of rows with a fitted flow: log-densities and, when asked, latents. Thread-safe.</summary>
-    internal sealed class FlowScorer
+    /// <summary>Scores blocks of rows with a flow's density graph on ONNX Runtime: log-densities and, when asked, latents.</summary>
+    internal sealed class FlowScorer : IDisposable
     {
-        /// <summary>Rows scored per call when a cursor reads ahead.</summary>
+        /// <summary>Rows scored per ONNX Runtime call when a cursor reads ahead.</summary>
         public const int BlockSize = 1024;
 
-        private readonly NormalizingFlow flow;
-        private readonly object gate = new();
+        private static readonly string[] InputNames = { FlowOnnx.FeaturesName };
+        private static readonly string[] DensityOnly = { FlowOnnx.LogDensityName };
+        private static readonly string[] DensityAndLatent = { FlowOnnx.LogDensityName, FlowOnnx.LatentName };
 
-        public FlowScorer(NormalizingFlow flow) => this.flow = flow;
+        private readonly InferenceSession session;
 
-        public int Dimension => flow.Dimension;
+        public FlowScorer(byte[] densityModel, int dimension, int? gpuDeviceId, bool fallbackToCpu, Action<string>? log)
+        {
+            Dimension = dimension;
+            (session, Provider) = OnnxSessionFactory.Create(densityModel, gpuDeviceId, fallbackToCpu, log);
+        }
 
-        /// <summary>Scores <paramref name="count"/> rows from row-major <paramref name="rows"/>.</summary>
-        public void Score(ReadOnlySpan<float> rows, int count, Span<float> logDensity, Span<float> latent, bool withLatent)
+        public int Dimension { get; }
+
+        /// <summary>"CUDA" or "CPU".</summary>
+        public string Provider { get; }
+
+        /// <summary>Scores <paramref name="count"/> rows from row-major <paramref name="rows"/> in one ONNX Runtime call.</summary>
+        public void Score(float[] rows, int count, float[] logDensity, float[] latent, bool withLatent)
         {
             if (count == 0) return;
-            lock (gate)
-            {
-                using var scope = NewDisposeScope();
-                using var noGrad = no_grad();
-                Tensor input = tensor(rows.Slice(0, count * Dimension).ToArray(), new long[] { count, Dimension });
-                ScalarType type = flow.ElementType;
-                if (type != ScalarType.Float32) input = input.to_type(type);
-                (Tensor z, Tensor logDet) = flow.ToLatentWithLogDet(input);
-                Tensor density = flow.BaseDistribution.LogProb(z) + logDet;
-                density.to_type(ScalarType.Float32).data<float>().CopyTo(logDensity.Slice(0, count));
-                if (withLatent) z.to_type(ScalarType.Float32).contiguous().data<float>().CopyTo(latent.Slice(0, count * Dimension));
-            }
+            using OrtValue input = OrtValue.CreateTensorValueFromMemory(
+                OrtMemoryInfo.DefaultInstance, rows.AsMemory(0, count * Dimension), new long[] { count, Dimension });
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, InputNames, new[] { input }, withLatent ? DensityAndLatent : DensityOnly);
+            results[0].GetTensorDataAsSpan<float>().CopyTo(logDensity);
+            if (withLatent) results[1].GetTensorDataAsSpan<float>().CopyTo(latent);
         }
+
+        public void Dispose() => session.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML.NormalizingFlows.Layers;
+using Microsoft.ML.NormalizingFlows.Onnx;
 using Microsoft.ML.NormalizingFlows.Training;
 using Microsoft.ML.Runtime;
 using static TorchSharp.torch;
@@ -13,6 +14,7 @@ namespace Microsoft.ML.NormalizingFlows
     /// </summary>
     public sealed partial class NormalizingFlowEstimator : IEstimator<NormalizingFlowTransformer>
     {
+        private readonly IHostEnvironment environment;
         private readonly IHost host;
         private readonly Options options;
 
@@ -29,6 +31,7 @@ namespace Microsoft.ML.NormalizingFlows
             ArgumentNullException.ThrowIfNull(environment);
             ArgumentNullException.ThrowIfNull(options);
             options.Validate();
+            this.environment = environment;
             host = environment.Register(nameof(NormalizingFlowEstimator));
             this.options = options;
         }
@@ -73,7 +76,16 @@ namespace Microsoft.ML.NormalizingFlows
                 using Tensor? validationTensor = validation.Length > 0 ? ToTensor(rows, validation, type) : null;
                 TrainingHistory history = MaximumLikelihoodTrainer.Fit(flow, trainTensor, validationTensor,
                     options.ToTrainingOptions(line => channel.Info(MessageSensitivity.None, line)));
-                return new NormalizingFlowTransformer(flow, history, options.FeatureColumnName, options.LogDensityColumnName, options.LatentColumnName);
+                var metadata = new FlowFileMetadata
+                {
+                    FeatureColumnName = options.FeatureColumnName,
+                    LogDensityColumnName = options.LogDensityColumnName,
+                    LatentColumnName = options.LatentColumnName,
+                    FeatureNames = FeatureColumn.SlotNames(input.Schema[options.FeatureColumnName], rows.Dimension),
+                    TrainingHistory = history,
+                };
+                return new NormalizingFlowTransformer(environment, flow, FlowOnnx.ExportDensity(flow, metadata), metadata,
+                    options.GpuDeviceId, options.FallbackToCpu, rows.Dimension, line => channel.Info(MessageSensitivity.None, line));
             }
             catch
             {

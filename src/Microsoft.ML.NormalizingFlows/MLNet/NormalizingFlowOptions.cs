@@ -67,6 +67,18 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>The floating-point type of training and scoring. Default <see cref="FlowPrecision.Single"/>.</summary>
             public FlowPrecision Precision = FlowPrecision.Single;
 
+            /// <summary>
+            /// The CUDA device on which the fitted transformer scores with ONNX Runtime, or <c>null</c> (the default) for
+            /// the CPU. As in ML.NET's <c>ApplyOnnxModel</c>.
+            /// </summary>
+            public int? GpuDeviceId;
+
+            /// <summary>
+            /// Whether scoring falls back to the CPU when the CUDA provider cannot be used (a line in the log says so);
+            /// when false, an unusable GPU throws. Default false, as in ML.NET's <c>ApplyOnnxModel</c>.
+            /// </summary>
+            public bool FallbackToCpu;
+
             /// <summary>Receives a report after each epoch, or <c>null</c>. Reports also go to <c>MLContext.Log</c>.</summary>
             public IProgress<TrainingProgress>? Progress;
 
@@ -90,6 +102,7 @@ namespace Microsoft.ML.NormalizingFlows
                 MaximumLikelihoodOptions.Check(ValidationFraction >= 0 && ValidationFraction <= 0.5, nameof(ValidationFraction), ValidationFraction, "from 0 to 0.5");
                 MaximumLikelihoodOptions.Check(Enum.IsDefined(InvalidRows), nameof(InvalidRows), InvalidRows, "Throw or Skip");
                 MaximumLikelihoodOptions.Check(Enum.IsDefined(Precision), nameof(Precision), Precision, "Single or Double");
+                MaximumLikelihoodOptions.Check(GpuDeviceId is null or >= 0, nameof(GpuDeviceId), GpuDeviceId, "null or a device index of 0 or more");
                 ToTrainingOptions(log: null).Validate();
             }
 

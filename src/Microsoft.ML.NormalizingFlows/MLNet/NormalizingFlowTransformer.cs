@@ -1,32 +1,62 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.NormalizingFlows.Onnx;
 using Microsoft.ML.NormalizingFlows.Training;
+using Microsoft.ML.Runtime;
+using PipelineOnnx = Microsoft.ML.NormalizingFlows.Onnx.PipelineOnnx;
 
 namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
     /// A fitted normalizing flow. <see cref="Transform"/> adds a Single column with each row's log-density (natural
-    /// log, in the data's own units) and, when configured, a vector column with each row's latent value. Rows are
-    /// scored many at a time.
+    /// log, in the data's own units) and, when configured, a vector column with each row's latent value. Scoring runs
+    /// the flow's ONNX graph on ONNX Runtime, a block of rows per call, on CUDA when asked and available.
     /// </summary>
-    public sealed class NormalizingFlowTransformer : ITransformer, IDisposable
+    /// <remarks>
+    /// Save and load: <see cref="SaveTo(string)"/> writes the flow file (an ONNX density graph whose metadata and
+    /// initializers rebuild the flow) and <see cref="Load(MLContext, string, int?, bool)"/> reads it back;
+    /// <c>mlContext.Model.Save</c> stores the transformer inside a pipeline's zip as ML.NET built-ins (an embedded
+    /// ONNX model), which <c>mlContext.Model.Load</c> reads back as such.
+    /// </remarks>
+    public sealed partial class NormalizingFlowTransformer : ITransformer, IDisposable
     {
+        private readonly IHostEnvironment environment;
+        private readonly byte[] flowFile;
         private readonly FlowScorer scorer;
+        private readonly object flowGate = new();
+        private NormalizingFlow? flow;
 
         internal NormalizingFlowTransformer(
-            NormalizingFlow flow, TrainingHistory history, string featureColumnName, string logDensityColumnName, string? latentColumnName)
+            IHostEnvironment environment, NormalizingFlow? flow, byte[] flowFile, FlowFileMetadata metadata,
+            int? gpuDeviceId, bool fallbackToCpu, int dimension, Action<string>? log)
         {
-            Flow = flow;
-            TrainingHistory = history;
-            FeatureColumnName = featureColumnName;
-            LogDensityColumnName = logDensityColumnName;
-            LatentColumnName = latentColumnName;
-            scorer = new FlowScorer(flow);
+            this.environment = environment;
+            this.flow = flow;
+            this.flowFile = flowFile;
+            Metadata = metadata;
+            FeatureColumnName = metadata.FeatureColumnName ?? NormalizingFlowEstimator.DefaultColumnNames.Features;
+            LogDensityColumnName = metadata.LogDensityColumnName ?? NormalizingFlowEstimator.DefaultColumnNames.LogDensity;
+            LatentColumnName = metadata.LatentColumnName;
+            TrainingHistory = metadata.TrainingHistory ?? new TrainingHistory(Array.Empty<TrainingProgress>(), 0, false);
+            GpuDeviceId = gpuDeviceId;
+            FallbackToCpu = fallbackToCpu;
+            Dimension = dimension;
+            scorer = new FlowScorer(flowFile, dimension, gpuDeviceId, fallbackToCpu, log);
         }
 
-        /// <summary>The fitted flow (standardization first), for sampling or direct TorchSharp use.</summary>
-        public NormalizingFlow Flow { get; }
+        /// <summary>
+        /// The flow as a TorchSharp module, for sampling, direct use or further training. After <see cref="Load(MLContext, string, int?, bool)"/>
+        /// it is rebuilt from the flow file on first use (this needs the libtorch native library; scoring does not).
+        /// </summary>
+        public NormalizingFlow Flow
+        {
+            get
+            {
+                lock (flowGate)
+                    return flow ??= FlowOnnx.LoadFlow(flowFile, "the transformer's flow file").Flow;
+            }
+        }
 
-        /// <summary>What the fit did, epoch by epoch.</summary>
+        /// <summary>What the fit did, epoch by epoch (restored from the flow file after loading).</summary>
         public TrainingHistory TrainingHistory { get; }
 
         /// <summary>The input column the flow reads.</summary>
@@ -39,10 +69,24 @@ namespace Microsoft.ML.NormalizingFlows
         public string? LatentColumnName { get; }
 
         /// <summary>The number of features per row.</summary>
-        public int Dimension => Flow.Dimension;
+        public int Dimension { get; }
+
+        /// <summary>The CUDA device asked for scoring, or <c>null</c> for the CPU.</summary>
+        public int? GpuDeviceId { get; }
+
+        /// <summary>Whether scoring falls back to the CPU when CUDA is not usable.</summary>
+        public bool FallbackToCpu { get; }
+
+        /// <summary>The ONNX Runtime provider that scores: "CUDA" or "CPU".</summary>
+        public string ScoringProvider => scorer.Provider;
+
+        /// <summary>The feature names recorded at fitting (the feature column's slot names), or <c>null</c>.</summary>
+        public IReadOnlyList<string>? FeatureNames => Metadata.FeatureNames;
 
         /// <summary>True: prediction engines can use this transformer.</summary>
         public bool IsRowToRowMapper => true;
+
+        internal FlowFileMetadata Metadata { get; }
 
         /// <summary>The schema <see cref="Transform"/> produces from <paramref name="inputSchema"/>.</summary>
         /// <param name="inputSchema">The input schema; it must hold the feature column with <see cref="Dimension"/> values.</param>
@@ -52,9 +96,11 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>Adds the log-density (and latent) columns to <paramref name="input"/>, computed lazily in blocks of rows.</summary>
         /// <param name="input">The data; it must hold the feature column with <see cref="Dimension"/> values.</param>
         /// <returns>The data with the added columns.</returns>
+        /// <exception cref="NotSupportedException">Called by ML.NET's <c>ConvertToOnnx</c>, which cannot see inside this transformer.</exception>
         public IDataView Transform(IDataView input)
         {
             ArgumentNullException.ThrowIfNull(input);
+            PipelineOnnx.ThrowIfCalledByMLNetOnnxExport();
             return new FlowDataView(input, new FlowOutputSchema(input.Schema, this), scorer);
         }
 
@@ -64,14 +110,90 @@ namespace Microsoft.ML.NormalizingFlows
         public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
             new FlowRowMapper(new FlowOutputSchema(inputSchema, this), scorer);
 
-        /// <summary>Not supported yet: saving a flow inside an ML.NET model zip needs its ONNX form.</summary>
+        /// <summary>
+        /// Saves the transformer inside an ML.NET model zip as built-in transformers that reproduce its columns: the
+        /// flow's ONNX graph in <c>ApplyOnnxModel</c>, then column reshaping. Loading needs Microsoft.ML.OnnxTransformer,
+        /// ONNX Runtime and this assembly, not TorchSharp; it returns those built-ins, not this type.
+        /// </summary>
         /// <param name="ctx">The save context.</param>
-        void ICanSaveModel.Save(ModelSaveContext ctx) =>
-            throw new NotSupportedException("Saving a NormalizingFlowTransformer with mlContext.Model.Save is not supported in this " +
-                "version of Microsoft.ML.NormalizingFlows. Keep the fitted transformer in memory, or save its Flow's parameters " +
-                "with TorchSharp (Flow.save).");
+        void ICanSaveModel.Save(ModelSaveContext ctx) => ModelZipForm.Build(this).Save(ctx);
 
-        /// <summary>Releases the flow's native tensors.</summary>
-        public void Dispose() => Flow.Dispose();
+        /// <summary>Writes the flow file: the ONNX density graph (input <c>features</c>, outputs <c>log_density</c>, <c>latent</c>) with the metadata that rebuilds this transformer.</summary>
+        /// <param name="path">The file to write.</param>
+        public void SaveTo(string path)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            File.WriteAllBytes(path, flowFile);
+        }
+
+        /// <summary>Writes the flow file to a stream.</summary>
+        /// <param name="stream">The stream.</param>
+        public void SaveTo(Stream stream)
+        {
+            ArgumentNullException.ThrowIfNull(stream);
+            stream.Write(flowFile);
+        }
+
+        /// <summary>The ONNX density graph (the flow file's bytes): input <c>features [N, d]</c>, outputs <c>log_density [N]</c> and <c>latent [N, d]</c>.</summary>
+        /// <returns>A copy of the bytes.</returns>
+        public byte[] ExportDensityOnnx() => (byte[])flowFile.Clone();
+
+        /// <summary>The ONNX sampling graph: input <c>noise [N, d]</c>, outputs <c>samples [N, d]</c> and <c>log_density [N]</c>.</summary>
+        /// <returns>The serialized model.</returns>
+        public byte[] ExportSamplingOnnx() => FlowOnnx.ExportSampling(Flow);
+
+        /// <summary>Loads a transformer from a flow file written by <see cref="SaveTo(string)"/>.</summary>
+        /// <param name="mlContext">The context whose log receives the provider line.</param>
+        /// <param name="path">The file.</param>
+        /// <param name="gpuDeviceId">The CUDA device to score on, or <c>null</c> for the CPU.</param>
+        /// <param name="fallbackToCpu">Whether to score on the CPU when CUDA is not usable.</param>
+        /// <returns>The transformer.</returns>
+        /// <exception cref="InvalidDataException">The file is truncated, corrupt or not a flow file; the message names it.</exception>
+        public static NormalizingFlowTransformer Load(MLContext mlContext, string path, int? gpuDeviceId = null, bool fallbackToCpu = true)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            return Load(mlContext, File.ReadAllBytes(path), path, gpuDeviceId, fallbackToCpu);
+        }
+
+        /// <summary>Loads a transformer from a stream holding a flow file.</summary>
+        /// <param name="mlContext">The context whose log receives the provider line.</param>
+        /// <param name="stream">The stream.</param>
+        /// <param name="gpuDeviceId">The CUDA device to score on, or <c>null</c> for the CPU.</param>
+        /// <param name="fallbackToCpu">Whether to score on the CPU when CUDA is not usable.</param>
+        /// <returns>The transformer.</returns>
+        /// <exception cref="InvalidDataException">The stream does not hold a flow file.</exception>
+        public static NormalizingFlowTransformer Load(MLContext mlContext, Stream stream, int? gpuDeviceId = null, bool fallbackToCpu = true)
+        {
+            ArgumentNullException.ThrowIfNull(stream);
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            return Load(mlContext, buffer.ToArray(), "the stream", gpuDeviceId, fallbackToCpu);
+        }
+
+        private static NormalizingFlowTransformer Load(MLContext mlContext, byte[] bytes, string source, int? gpuDeviceId, bool fallbackToCpu)
+        {
+            ArgumentNullException.ThrowIfNull(mlContext);
+            (FlowFileMetadata metadata, int dimension) = FlowOnnx.ReadSummary(bytes, source);
+            IHost host = ((IHostEnvironment)mlContext).Register(nameof(NormalizingFlowTransformer));
+            using IChannel channel = host.Start("Loading a normalizing flow");
+            try
+            {
+                return new NormalizingFlowTransformer(mlContext, null, bytes, metadata, gpuDeviceId, fallbackToCpu, dimension,
+                    line => channel.Info(MessageSensitivity.None, line));
+            }
+            catch (OnnxRuntime.OnnxRuntimeException e)
+            {
+                throw new InvalidDataException($"'{source}' is not a usable normalizing-flow file: ONNX Runtime rejected its graph ({e.Message.Trim()}).", e);
+            }
+        }
+
+        /// <summary>Releases the ONNX Runtime session and the flow's native tensors.</summary>
+        public void Dispose()
+        {
+            scorer.Dispose();
+            flow?.Dispose();
+        }
+
+        internal MLContext Context => environment as MLContext ?? new MLContext();
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Microsoft.ML.NormalizingFlows.Training
 {
     /// <summary>What a maximum-likelihood fit did: one entry per epoch and the epoch whose parameters were kept.</summary>
@@ -25,5 +27,25 @@ namespace Microsoft.ML.NormalizingFlows.Training
 
         /// <summary>The training log-likelihood of the last epoch (mean nats per row).</summary>
         public double FinalTrainLogLikelihood => Epochs.Count == 0 ? double.NaN : Epochs[^1].TrainLogLikelihood;
+
+        internal JsonObject ToJson() => new()
+        {
+            ["bestEpoch"] = BestEpoch,
+            ["stoppedEarly"] = StoppedEarly,
+            ["epochs"] = new JsonArray(Epochs.Select(e => (JsonNode)new JsonArray(
+                e.Epoch, e.MaxEpochs, e.Steps, Finite(e.TrainLogLikelihood), Finite(e.ValidationLogLikelihood), e.IsBest)).ToArray()),
+        };
+
+        internal static TrainingHistory FromJson(JsonObject json) => new(
+            json["epochs"]!.AsArray().Select(n =>
+            {
+                JsonArray e = n!.AsArray();
+                return new TrainingProgress(e[0]!.GetValue<int>(), e[1]!.GetValue<int>(), e[2]!.GetValue<long>(),
+                    e[3]?.GetValue<double>() ?? double.NaN, e[4]?.GetValue<double>() ?? double.NaN, e[5]!.GetValue<bool>());
+            }).ToArray(),
+            json["bestEpoch"]!.GetValue<int>(), json["stoppedEarly"]!.GetValue<bool>());
+
+        // JSON has no NaN: missing values are written as null.
+        private static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
     }
 }

@@ -8,55 +8,14 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
     [TestClass]
     public sealed class LayerContractTests
     {
-        public static IEnumerable<object[]> Layers()
-        {
-            foreach (int d in new[] { 1, 2, 3, 6 })
-            {
-                yield return new object[] { $"Standardization d={d}", d };
-                yield return new object[] { $"Permutation d={d}", d };
-                yield return new object[] { $"AffineCoupling even d={d}", d };
-                yield return new object[] { $"AffineCoupling odd d={d}", d };
-                yield return new object[] { $"RealNvp flow d={d}", d };
-                yield return new object[] { $"ElementwiseAffine (user layer) d={d}", d };
-            }
-        }
-
-        /// <summary>Builds the named layer with random (not identity) parameters. The whole RealNVP flow counts as one layer.</summary>
-        private static FlowLayer Create(string name, int d)
-        {
-            manual_seed(17);
-            var random = new Random(17);
-            FlowLayer layer = name.Split(' ')[0] switch
-            {
-                "Standardization" => new Standardization(
-                    Enumerable.Range(0, d).Select(_ => random.NextDouble() * 10 - 5).ToArray(),
-                    Enumerable.Range(0, d).Select(_ => Math.Exp(random.NextDouble() * 4 - 2)).ToArray()),
-                "Permutation" => Permutation.Random(d, random),
-                "ElementwiseAffine" => new ElementwiseAffine(d),
-                "AffineCoupling" => new AffineCoupling(AffineCoupling.AlternatingMask(d, name.Contains("odd") ? 1 : 0), 16, 2, 3.0),
-                "RealNvp" => new FlowAsLayer(FlowFactory.RealNvp(d, 4, 16, 2, 3.0, randomPermutations: true, seed: 17,
-                    new Standardization(Enumerable.Repeat(1.5, d).ToArray(), Enumerable.Repeat(2.5, d).ToArray()))),
-                _ => throw new ArgumentException(name),
-            };
-            // A composition of random layers multiplies their scales (up to exp(3) each); keep the flow's latents of order 10
-            // so that float32 round trips measure the composition, not the amplification of rounding.
-            Perturb(layer, layer is FlowAsLayer ? 0.1 : 0.5);
-            return layer;
-        }
-
-        /// <summary>Random parameters: coupling conditioners start at zero (the identity map), which would make the checks trivial.</summary>
-        private static void Perturb(nn.Module module, double scale)
-        {
-            using var noGrad = no_grad();
-            foreach (var p in module.parameters()) p.copy_(randn_like(p) * scale);
-        }
+        public static IEnumerable<object[]> Layers() => TestLayers.All();
 
         [TestMethod]
         [DynamicData(nameof(Layers))]
         public void InverseUndoesForwardInFloat32(string name, int d)
         {
             using var scope = NewDisposeScope();
-            using FlowLayer layer = Create(name, d);
+            using FlowLayer layer = TestLayers.Create(name, d);
             Tensor x = randn(256, d);
             (Tensor z, Tensor forwardLogDet) = layer.Forward(x);
             (Tensor back, Tensor inverseLogDet) = layer.Inverse(z);
@@ -72,7 +31,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
         public void LogDetMatchesAutodiffJacobianInFloat64(string name, int d)
         {
             using var scope = NewDisposeScope();
-            using FlowLayer layer = Create(name, d);
+            using FlowLayer layer = TestLayers.Create(name, d);
             layer.to(ScalarType.Float64);
             Tensor x = randn(32, d, dtype: ScalarType.Float64);
             AssertLogDetMatchesJacobian(name + " forward", x, layer.Forward);
@@ -84,7 +43,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
         public void GradientsReachEveryParameterAndAreFinite(string name, int d)
         {
             using var scope = NewDisposeScope();
-            using FlowLayer layer = Create(name, d);
+            using FlowLayer layer = TestLayers.Create(name, d);
             Tensor x = (randn(64, d) * 3).requires_grad_(true);
             (Tensor z, Tensor logDet) = layer.Forward(x);
             (z.square().sum() + logDet.sum()).backward();
@@ -110,27 +69,6 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
             Tensor expected = linalg.slogdet(jacobian).Item2;
             double error = (expected - logDet.detach()).abs().max().item<double>();
             Assert.IsTrue(error <= 1e-4, $"{name}: |log|det J| - autodiff| = {error}");
-        }
-
-        /// <summary>A whole flow seen as one layer (its map to the latent space and back).</summary>
-        private sealed class FlowAsLayer : FlowLayer
-        {
-            private readonly NormalizingFlow flow;
-
-            public FlowAsLayer(NormalizingFlow flow) : base(nameof(FlowAsLayer), flow.Dimension)
-            {
-                this.flow = flow;
-                RegisterComponents();
-            }
-
-            public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) => flow.ToLatentWithLogDet(input);
-
-            public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input)
-            {
-                (Tensor samples, Tensor logDensity) = flow.FromLatent(input);
-                // log p(x) = log p(z) - log|det dx/dz|, so log|det dx/dz| = log p(z) - log p(x).
-                return (samples, flow.BaseDistribution.LogProb(input) - logDensity);
-            }
         }
     }
 }

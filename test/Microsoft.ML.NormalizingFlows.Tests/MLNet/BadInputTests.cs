@@ -150,14 +150,5 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
             Check("LatentColumnName", o => o.LatentColumnName = "LogDensity");
             Check("InvalidRows", o => o.InvalidRows = (InvalidRowHandling)7);
         }
-
-        [TestMethod]
-        public void SavingIntoAnMLNetZipSaysItIsNotSupportedYet()
-        {
-            using NormalizingFlowTransformer model = Estimator().Fit(Moons(100));
-            using var stream = new MemoryStream();
-            var e = Assert.ThrowsExactly<NotSupportedException>(() => ml.Model.Save(model, null, stream));
-            StringAssert.Contains(e.Message, "mlContext.Model.Save is not supported");
-        }
     }
 }

@@ -28,7 +28,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
     [TestClass]
     public sealed class PipelineTests
     {
-        private static List<PointRow> Points(int count, int seed)
+        internal static List<PointRow> Points(int count, int seed)
         {
             float[] v = Synthetic.TwoMoons(count, 0.1, seed);
             return Enumerable.Range(0, count).Select(i => new PointRow { X = v[2 * i], Y = v[2 * i + 1] }).ToList();

@@ -1,0 +1,91 @@
+using Google.Protobuf;
+using Microsoft.ML.Data;
+using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.Transforms;
+using Onnx;
+
+namespace Microsoft.ML.NormalizingFlows
+{
+    /// <summary>
+    /// How a fitted flow lives in an ML.NET model zip. ML.NET's model context is closed to other assemblies, so the
+    /// transformer saves, in its place, a chain of saveable built-ins that produces the same columns: the flow's ONNX
+    /// graph in <c>ApplyOnnxModel</c> (the zip keeps its bytes), a custom mapping that turns the <c>[1]</c>-shaped
+    /// log-density into a scalar column, then copies to the user's column names and drops the temporaries.
+    /// </summary>
+    internal static class ModelZipForm
+    {
+        internal const string LogDensityColumn = "NormalizingFlow_LogDensityColumn";
+        internal const string LogDensityScalar = "NormalizingFlow_LogDensity";
+        internal const string LatentColumn = "NormalizingFlow_Latent";
+
+        public static ICanSaveModel Build(NormalizingFlowTransformer transformer)
+        {
+            MLContext ml = transformer.Context;
+            ModelProto model = FlowOnnx.Parse(transformer.ExportDensityOnnx(), "the transformer's flow file");
+            var graph = new GraphProto { Name = "normalizing_flow" };
+            graph.Input.Add(OnnxGraph.FloatValue(transformer.FeatureColumnName, transformer.Dimension));
+            string? latent = transformer.LatentColumnName is null ? null : LatentColumn;
+            FlowGraphRewriter.AppendTo(graph, model, new FlowGraphRewriter.Names("", transformer.FeatureColumnName, LogDensityColumn, latent, OneRowPerRun: true), transformer.Dimension);
+            model.Graph = graph;
+
+            string[] onnxOutputs = latent is null ? new[] { LogDensityColumn } : new[] { LogDensityColumn, latent };
+            IEstimator<ITransformer> chain = ml.Transforms.ApplyOnnxModel(onnxOutputs, new[] { transformer.FeatureColumnName },
+                    new MemoryStream(model.ToByteArray()), transformer.GpuDeviceId, transformer.FallbackToCpu)
+                .Append(ml.Transforms.CustomMapping(new LogDensityFromColumnFactory().GetMapping(), LogDensityFromColumnFactory.ContractName))
+                .Append(ml.Transforms.CopyColumns(transformer.LogDensityColumnName, LogDensityScalar));
+            if (transformer.LatentColumnName is not null)
+                chain = chain.Append(ml.Transforms.CopyColumns(transformer.LatentColumnName, LatentColumn));
+            chain = chain.Append(ml.Transforms.DropColumns(latent is null
+                ? new[] { LogDensityColumn, LogDensityScalar }
+                : new[] { LogDensityColumn, LogDensityScalar, LatentColumn }));
+            return chain.Fit(EmptyInput(ml, transformer.FeatureColumnName, transformer.Dimension));
+        }
+
+        private static IDataView EmptyInput(MLContext ml, string column, int dimension)
+        {
+            SchemaDefinition definition = SchemaDefinition.Create(typeof(FeatureVector));
+            definition[0].ColumnName = column;
+            definition[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimension);
+            return ml.Data.LoadFromEnumerable(new List<FeatureVector>(), definition);
+        }
+
+        private sealed class FeatureVector
+        {
+            public float[] Features = Array.Empty<float>();
+        }
+    }
+
+    /// <summary>The ONNX log-density column (one value per row) of a saved flow, as ML.NET reads it.</summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public sealed class LogDensityColumnRow
+    {
+        /// <summary>The one-element log-density vector.</summary>
+        [ColumnName(ModelZipForm.LogDensityColumn)]
+        [VectorType(1)]
+        public float[] Values = Array.Empty<float>();
+    }
+
+    /// <summary>The scalar log-density of a saved flow.</summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public sealed class LogDensityScalarRow
+    {
+        /// <summary>The log-density.</summary>
+        [ColumnName(ModelZipForm.LogDensityScalar)]
+        public float Value;
+    }
+
+    /// <summary>
+    /// The stateless mapping a saved flow uses to turn its one-element log-density vector into a scalar column. ML.NET
+    /// finds it by its contract name when a model zip is loaded.
+    /// </summary>
+    [CustomMappingFactoryAttribute(ContractName)]
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public sealed class LogDensityFromColumnFactory : CustomMappingFactory<LogDensityColumnRow, LogDensityScalarRow>
+    {
+        /// <summary>The contract name recorded in model zips.</summary>
+        public const string ContractName = "Microsoft.ML.NormalizingFlows.LogDensityFromColumn";
+
+        /// <inheritdoc />
+        public override Action<LogDensityColumnRow, LogDensityScalarRow> GetMapping() => (column, scalar) => scalar.Value = column.Values[0];
+    }
+}

@@ -1,0 +1,94 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Onnx;
+
+namespace Microsoft.ML.NormalizingFlows.Onnx
+{
+    /// <summary>
+    /// What a flow file records besides its graph, as ONNX metadata: the format version, the library version, the
+    /// architecture (every layer's description, so the file alone rebuilds the flow), the columns and feature names.
+    /// </summary>
+    public sealed class FlowFileMetadata
+    {
+        internal const string FormatKey = "normalizing_flows.format";
+        internal const string LibraryVersionKey = "normalizing_flows.library_version";
+        internal const string ArchitectureKey = "normalizing_flows.architecture";
+        internal const string ColumnsKey = "normalizing_flows.columns";
+        internal const string TrainingKey = "normalizing_flows.training";
+        internal const int CurrentFormat = 1;
+
+        /// <summary>The file format version this library writes.</summary>
+        public int Format { get; init; } = CurrentFormat;
+
+        /// <summary>The version of the library that wrote the file.</summary>
+        public string LibraryVersion { get; init; } = CurrentLibraryVersion;
+
+        /// <summary>The input column the flow reads (for a transformer), or <c>null</c>.</summary>
+        public string? FeatureColumnName { get; init; }
+
+        /// <summary>The log-density column the transformer adds, or <c>null</c>.</summary>
+        public string? LogDensityColumnName { get; init; }
+
+        /// <summary>The latent column the transformer adds, or <c>null</c>.</summary>
+        public string? LatentColumnName { get; init; }
+
+        /// <summary>The names of the features (the slot names of the feature column), or <c>null</c> when unknown.</summary>
+        public IReadOnlyList<string>? FeatureNames { get; init; }
+
+        /// <summary>The history of the fit that produced the flow, or <c>null</c>.</summary>
+        public Training.TrainingHistory? TrainingHistory { get; init; }
+
+        internal static string CurrentLibraryVersion =>
+            typeof(FlowFileMetadata).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+        internal void WriteTo(ModelProto model, JsonObject architecture)
+        {
+            Add(model, FormatKey, Format.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Add(model, LibraryVersionKey, LibraryVersion);
+            Add(model, ArchitectureKey, architecture.ToJsonString());
+            var columns = new JsonObject
+            {
+                ["feature"] = FeatureColumnName,
+                ["logDensity"] = LogDensityColumnName,
+                ["latent"] = LatentColumnName,
+                ["featureNames"] = FeatureNames is null ? null : new JsonArray(FeatureNames.Select(n => (JsonNode?)n).ToArray()),
+            };
+            Add(model, ColumnsKey, columns.ToJsonString());
+            if (TrainingHistory is not null) Add(model, TrainingKey, TrainingHistory.ToJson().ToJsonString());
+        }
+
+        /// <summary>Reads the metadata and the architecture; throws <see cref="InvalidDataException"/> when either is missing or malformed.</summary>
+        internal static (FlowFileMetadata Metadata, JsonObject Architecture) ReadFrom(ModelProto model)
+        {
+            var props = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+            if (!props.TryGetValue(FormatKey, out string? format) || !props.TryGetValue(ArchitectureKey, out string? architecture))
+                throw new InvalidDataException("it is an ONNX model but not a normalizing-flow file (no normalizing_flows metadata)");
+            if (!int.TryParse(format, out int formatVersion) || formatVersion < 1 || formatVersion > CurrentFormat)
+                throw new InvalidDataException($"its flow format version '{format}' is not one this library reads (1 to {CurrentFormat}); " +
+                    "load it with the library version that wrote it or a newer one");
+            try
+            {
+                JsonObject columns = props.TryGetValue(ColumnsKey, out string? c) ? JsonNode.Parse(c)!.AsObject() : new JsonObject();
+                var metadata = new FlowFileMetadata
+                {
+                    Format = formatVersion,
+                    LibraryVersion = props.GetValueOrDefault(LibraryVersionKey, "unknown"),
+                    FeatureColumnName = columns["feature"]?.GetValue<string>(),
+                    LogDensityColumnName = columns["logDensity"]?.GetValue<string>(),
+                    LatentColumnName = columns["latent"]?.GetValue<string>(),
+                    FeatureNames = columns["featureNames"]?.AsArray().Select(n => n!.GetValue<string>()).ToArray(),
+                    TrainingHistory = props.TryGetValue(TrainingKey, out string? t) ? Training.TrainingHistory.FromJson(JsonNode.Parse(t)!.AsObject()) : null,
+                };
+                return (metadata, JsonNode.Parse(architecture)!.AsObject());
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+            {
+                throw new InvalidDataException($"its normalizing_flows metadata is malformed ({e.Message})", e);
+            }
+        }
+
+        private static void Add(ModelProto model, string key, string value) =>
+            model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+    }
+}

@@ -1,0 +1,81 @@
+using Onnx;
+
+namespace Microsoft.ML.NormalizingFlows.Onnx
+{
+    /// <summary>
+    /// Copies a flow file's density graph under other names, so that it can run where value names are given by
+    /// someone else: inside ML.NET's <c>ApplyOnnxModel</c> (inputs and outputs named as columns) or appended to ML.NET's
+    /// own ONNX export of a pipeline (internal names prefixed to stay apart from ML.NET's). No TorchSharp is needed.
+    /// </summary>
+    internal static class FlowGraphRewriter
+    {
+        /// <summary>The names the copy should use.</summary>
+        /// <param name="Prefix">Put before every internal value, node and initializer name.</param>
+        /// <param name="Input">The value the copy reads its <c>[N, d]</c> features from.</param>
+        /// <param name="LogDensity">The name of the log-density output.</param>
+        /// <param name="Latent">The name of the latent output, or <c>null</c> to leave it out.</param>
+        /// <param name="OneRowPerRun">
+        /// Whether the graph runs on one row at a time, as in ML.NET's <c>ApplyOnnxModel</c>: the outputs are then
+        /// flattened and declared as <c>[1]</c> and <c>[d]</c>, which ML.NET types as <c>Vector&lt;Single, 1&gt;</c> and
+        /// <c>Vector&lt;Single, d&gt;</c> (it would type <c>[N, d]</c> as a <c>[1, d]</c> tensor column).
+        /// </param>
+        public sealed record Names(string Prefix, string Input, string LogDensity, string? Latent, bool OneRowPerRun);
+
+        /// <summary>Appends the renamed copy of <paramref name="flowFile"/>'s graph to <paramref name="target"/> (nodes, initializers, outputs).</summary>
+        public static void AppendTo(GraphProto target, ModelProto flowFile, Names names, int dimension)
+        {
+            GraphProto source = flowFile.Graph;
+            var existing = new HashSet<string>(target.Node.SelectMany(n => n.Output).Concat(target.Initializer.Select(i => i.Name)).Concat(target.Input.Select(i => i.Name)));
+            string Map(string name) => name == FlowOnnx.FeaturesName ? names.Input : names.Prefix + name;
+
+            foreach (TensorProto initializer in source.Initializer)
+            {
+                TensorProto copy = initializer.Clone();
+                copy.Name = Map(initializer.Name);
+                Add(existing, copy.Name);
+                target.Initializer.Add(copy);
+            }
+            foreach (NodeProto node in source.Node)
+            {
+                if (names.Latent is null && node.Output.Contains(FlowOnnx.LatentName)) continue;
+                NodeProto copy = node.Clone();
+                copy.Name = names.Prefix + node.Name;
+                copy.Input.Clear();
+                copy.Input.AddRange(node.Input.Select(Map));
+                copy.Output.Clear();
+                copy.Output.AddRange(node.Output.Select(Map));
+                foreach (string output in copy.Output) Add(existing, output);
+                target.Node.Add(copy);
+            }
+
+            string? flatShape = null;
+            if (names.OneRowPerRun)
+            {
+                TensorProto shape = StateTensor.Int64(new long[] { -1 }, new long[] { 1 }).ToProto(names.Prefix + "flat_shape");
+                Add(existing, shape.Name);
+                target.Initializer.Add(shape);
+                flatShape = shape.Name;
+            }
+            Output(target, existing, names, Map(FlowOnnx.LogDensityName), names.LogDensity, flatShape, width: 1);
+            if (names.Latent is not null) Output(target, existing, names, Map(FlowOnnx.LatentName), names.Latent, flatShape, dimension);
+        }
+
+        // Names a flow output as the caller wants: an Identity, or a flattening Reshape for one-row runs.
+        private static void Output(GraphProto target, HashSet<string> existing, Names names, string value, string name, string? flatShape, int width)
+        {
+            var node = new NodeProto { Name = names.Prefix + "output_" + name, OpType = flatShape is null ? "Identity" : "Reshape" };
+            node.Input.Add(value);
+            if (flatShape is not null) node.Input.Add(flatShape);
+            node.Output.Add(name);
+            Add(existing, name);
+            target.Node.Add(node);
+            target.Output.Add(flatShape is null ? OnnxGraph.FloatValue(name, width == 1 ? 0 : width) : OnnxGraph.FixedFloatValue(name, width));
+        }
+
+        private static void Add(HashSet<string> existing, string name)
+        {
+            if (!existing.Add(name))
+                throw new NotSupportedException($"The name '{name}' is used twice in the combined ONNX graph; rename the column that is called so.");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.ML.NormalizingFlows.Distributions;
+
+namespace Microsoft.ML.NormalizingFlows.Onnx
+{
+    /// <summary>Writes a flow's two directions into an <see cref="OnnxGraph"/>: the density graph and the sampling graph.</summary>
+    internal static class FlowGraphs
+    {
+        /// <summary>Data <c>[N, d]</c> to log-density <c>[N]</c> and latent <c>[N, d]</c>.</summary>
+        public static (string LogDensity, string Latent) Density(NormalizingFlow flow, OnnxGraph graph, string input)
+        {
+            string current = input;
+            string? logDet = null;
+            IReadOnlyList<FlowLayer> layers = flow.Layers;
+            for (int i = 0; i < layers.Count; i++)
+            {
+                (current, string? layerLogDet) = Exportable(layers[i], i).ExportForward(graph, current, $"layers.{i}.");
+                logDet = Sum(graph, logDet, layerLogDet);
+            }
+            string logProb = Exportable(flow.BaseDistribution).ExportLogProb(graph, current, "baseDistribution.");
+            return (Sum(graph, logProb, logDet)!, current);
+        }
+
+        /// <summary>Noise <c>[N, d]</c> to samples <c>[N, d]</c> in the data's units and their log-density <c>[N]</c>.</summary>
+        public static (string Samples, string LogDensity) Sampling(NormalizingFlow flow, OnnxGraph graph, string noise)
+        {
+            string current = noise;
+            string? logDet = null;
+            IReadOnlyList<FlowLayer> layers = flow.Layers;
+            for (int i = layers.Count - 1; i >= 0; i--)
+            {
+                (current, string? layerLogDet) = Exportable(layers[i], i).ExportInverse(graph, current, $"layers.{i}.");
+                logDet = Sum(graph, logDet, layerLogDet);
+            }
+            string logProb = Exportable(flow.BaseDistribution).ExportLogProb(graph, noise, "baseDistribution.");
+            return (current, logDet is null ? logProb : graph.Sub(logProb, logDet));
+        }
+
+        internal static IOnnxExportableLayer Exportable(FlowLayer layer, int index) =>
+            layer as IOnnxExportableLayer ?? throw new NotSupportedException(
+                $"Layer {index} ({layer.GetType().Name}) cannot be written to ONNX: implement IOnnxExportableLayer for it.");
+
+        internal static IOnnxExportableDistribution Exportable(BaseDistribution distribution) =>
+            distribution as IOnnxExportableDistribution ?? throw new NotSupportedException(
+                $"The base distribution ({distribution.GetType().Name}) cannot be written to ONNX: implement IOnnxExportableDistribution for it.");
+
+        private static string? Sum(OnnxGraph graph, string? a, string? b) => a is null ? b : b is null ? a : graph.Add(a, b);
+    }
+}

@@ -1,0 +1,158 @@
+using Google.Protobuf;
+using Onnx;
+
+namespace Microsoft.ML.NormalizingFlows.Onnx
+{
+    /// <summary>
+    /// Builds an ONNX graph for a flow: nodes, initializers taken from the flow's state (parameters and buffers, named
+    /// by their TorchSharp state keys), constants, and the graph's inputs and outputs. Layers write their part of the
+    /// graph through it (see <see cref="IOnnxExportableLayer"/>).
+    /// </summary>
+    /// <remarks>
+    /// Only operators whose semantics are the same from opset 11 to opset 17 are needed (Gemm, MatMul, Gather, the
+    /// element-wise arithmetic, Tanh, Exp, Relu, Reshape), so a flow graph can be appended to ML.NET's own exports.
+    /// Reductions over features are written as a MatMul with a vector of ones.
+    /// </remarks>
+    public sealed class OnnxGraph
+    {
+        private readonly GraphProto graph = new() { Name = "normalizing_flow" };
+        private readonly IReadOnlyDictionary<string, StateTensor> state;
+        private readonly HashSet<string> added = new();
+        private int counter;
+
+        internal OnnxGraph(IReadOnlyDictionary<string, StateTensor> state)
+        {
+            this.state = state;
+        }
+
+        internal GraphProto Proto => graph;
+
+        /// <summary>The name of the initializer holding the flow's state tensor <paramref name="stateKey"/>, adding it once.</summary>
+        /// <param name="stateKey">A key of the flow's <c>state_dict()</c>, for example <c>layers.1.mask</c>.</param>
+        /// <returns>The value name to use as a node input.</returns>
+        public string State(string stateKey)
+        {
+            if (!state.TryGetValue(stateKey, out StateTensor? tensor))
+                throw new ArgumentException($"The flow has no state tensor '{stateKey}'.", nameof(stateKey));
+            string name = stateKey;
+            if (added.Add(name)) graph.Initializer.Add(tensor.ToProto(name));
+            return name;
+        }
+
+        /// <summary>A float constant (a scalar, which broadcasts).</summary>
+        /// <param name="value">The value.</param>
+        /// <returns>The value name.</returns>
+        public string Constant(float value) => AddConstant(StateTensor.Float(new[] { value }, Array.Empty<long>()));
+
+        /// <summary>A float vector constant.</summary>
+        /// <param name="values">The values.</param>
+        /// <returns>The value name.</returns>
+        public string Constant(float[] values) => AddConstant(StateTensor.Float(values, new long[] { values.Length }));
+
+        /// <summary>An int64 vector constant (indices, shapes).</summary>
+        /// <param name="values">The values.</param>
+        /// <returns>The value name.</returns>
+        public string Constant(long[] values) => AddConstant(StateTensor.Int64(values, new long[] { values.Length }));
+
+        /// <summary>Adds a node with one output and returns the output's name.</summary>
+        /// <param name="op">The ONNX operator, for example <c>Gemm</c>.</param>
+        /// <param name="inputs">The input value names.</param>
+        /// <param name="attributes">Integer attributes, for example <c>("transB", 1)</c>.</param>
+        /// <returns>The output value name.</returns>
+        public string Node(string op, string[] inputs, params (string Name, long Value)[] attributes)
+        {
+            string output = NewName(op);
+            var node = new NodeProto { OpType = op, Name = output };
+            node.Input.AddRange(inputs);
+            node.Output.Add(output);
+            foreach ((string name, long value) in attributes)
+                node.Attribute.Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value });
+            graph.Node.Add(node);
+            return output;
+        }
+
+        /// <summary>Element-wise sum of two values (broadcasting).</summary>
+        /// <param name="a">The first value name.</param>
+        /// <param name="b">The second value name.</param>
+        /// <returns>The output value name.</returns>
+        public string Add(string a, string b) => Node("Add", new[] { a, b });
+
+        /// <summary>Element-wise difference <c>a - b</c> (broadcasting).</summary>
+        /// <param name="a">The first value name.</param>
+        /// <param name="b">The second value name.</param>
+        /// <returns>The output value name.</returns>
+        public string Sub(string a, string b) => Node("Sub", new[] { a, b });
+
+        /// <summary>Element-wise product (broadcasting).</summary>
+        /// <param name="a">The first value name.</param>
+        /// <param name="b">The second value name.</param>
+        /// <returns>The output value name.</returns>
+        public string Mul(string a, string b) => Node("Mul", new[] { a, b });
+
+        /// <summary>The sum over the feature axis of a <c>[N, width]</c> value, as <c>[N]</c>.</summary>
+        /// <param name="value">A value of shape <c>[N, width]</c>.</param>
+        /// <param name="width">Its number of features.</param>
+        /// <returns>The output value name.</returns>
+        public string SumOverFeatures(string value, int width) => Node("MatMul", new[] { value, Constant(Enumerable.Repeat(1f, width).ToArray()) });
+
+        /// <summary>Columns <paramref name="columns"/> of a <c>[N, width]</c> value.</summary>
+        /// <param name="value">The value.</param>
+        /// <param name="columns">The column indices to keep, in order.</param>
+        /// <returns>The output value name.</returns>
+        public string Columns(string value, long[] columns) => Node("Gather", new[] { value, Constant(columns) }, ("axis", 1));
+
+        /// <summary>Gives a value another name (an Identity node), so that it can be a graph output.</summary>
+        internal void Rename(string value, string name)
+        {
+            var node = new NodeProto { OpType = "Identity", Name = "identity_" + name };
+            node.Input.Add(value);
+            node.Output.Add(name);
+            graph.Node.Add(node);
+        }
+
+        internal void AddInput(string name, int width) => graph.Input.Add(FloatValue(name, width));
+
+        internal void AddOutput(string name, int width) => graph.Output.Add(FloatValue(name, width));
+
+        // A float tensor [N] (width 0) or [N, width] with a symbolic batch dimension.
+        internal static ValueInfoProto FloatValue(string name, int width)
+        {
+            var shape = new TensorShapeProto();
+            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "N" });
+            if (width > 0) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = width });
+            return FloatValue(name, shape);
+        }
+
+        // A float tensor of the fixed shape [width].
+        internal static ValueInfoProto FixedFloatValue(string name, int width)
+        {
+            var shape = new TensorShapeProto();
+            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = width });
+            return FloatValue(name, shape);
+        }
+
+        private static ValueInfoProto FloatValue(string name, TensorShapeProto shape)
+        {
+            return new ValueInfoProto
+            {
+                Name = name,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+            };
+        }
+
+        /// <summary>Adds every state tensor not yet used by a node, so that the file holds the whole flow.</summary>
+        internal void AddRemainingState()
+        {
+            foreach (string key in state.Keys) State(key);
+        }
+
+        private string AddConstant(StateTensor tensor)
+        {
+            string name = NewName("const");
+            graph.Initializer.Add(tensor.ToProto(name));
+            return name;
+        }
+
+        private string NewName(string stem) => $"{stem}_{counter++}";
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using Microsoft.ML.Data;
+using Microsoft.ML.NormalizingFlows.Tests.MLNet;
+
+namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
+{
+    /// <summary>mlContext.Model.Save and Load of pipelines holding a flow.</summary>
+    [TestClass]
+    public sealed class ModelZipTests
+    {
+        [TestMethod]
+        public void ASavedPipelineLoadsAndGivesTheSameColumns()
+        {
+            var ml = new MLContext(seed: 0);
+            var model = FlowFileTests.FitPipeline();
+            IDataView data = ml.Data.LoadFromEnumerable(PipelineTests.Points(500, 4));
+            string path = Path.Combine(Path.GetTempPath(), $"nf-{Guid.NewGuid():N}.zip");
+            ml.Model.Save(model, data.Schema, path);
+
+            ITransformer loaded = new MLContext(seed: 1).Model.Load(path, out DataViewSchema inputSchema);
+            IDataView before = model.Transform(data), after = loaded.Transform(data);
+            Assert.AreEqual(NumberDataViewType.Single, after.Schema["LogDensity"].Type);
+            Assert.AreEqual(before.Schema["Latent"].Type, after.Schema["Latent"].Type);
+            CollectionAssert.AreEqual(before.Schema.Select(c => c.Name).ToArray(), after.Schema.Where(c => !c.IsHidden).Select(c => c.Name).ToArray());
+            AssertSame(before.GetColumn<float>("LogDensity").ToArray(), after.GetColumn<float>("LogDensity").ToArray());
+            AssertSame(before.GetColumn<float[]>("Latent").SelectMany(v => v).ToArray(), after.GetColumn<float[]>("Latent").SelectMany(v => v).ToArray());
+            File.Delete(path);
+        }
+
+        [TestMethod]
+        public void ASavedPipelineLoadsInAFreshProcessWithoutLibtorch()
+        {
+            var ml = new MLContext(seed: 0);
+            var model = FlowFileTests.FitPipeline();
+            List<PointRow> points = PipelineTests.Points(700, 5);
+            IDataView data = ml.Data.LoadFromEnumerable(points);
+            string folder = Path.Combine(Path.GetTempPath(), $"nf-{Guid.NewGuid():N}");
+            Directory.CreateDirectory(folder);
+            string zip = Path.Combine(folder, "model.zip"), csv = Path.Combine(folder, "points.csv"), output = Path.Combine(folder, "scores.txt");
+            ml.Model.Save(model, data.Schema, zip);
+            File.WriteAllLines(csv, new[] { "X,Y" }.Concat(points.Select(p => FormattableString.Invariant($"{p.X:R},{p.Y:R}"))));
+
+            string tool = typeof(ModelZipTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LoadCheckPath").Value!;
+            Assert.IsTrue(File.Exists(tool), $"the load-check program was not built at {tool}");
+            var start = new ProcessStartInfo("dotnet", new[] { tool, zip, csv, output }) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using Process process = Process.Start(start)!;
+            string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
+            Assert.IsTrue(process.WaitForExit(120_000), "the child process did not finish");
+            Assert.AreEqual(0, process.ExitCode, stdout + stderr);
+            StringAssert.Contains(stdout, "native libtorch loaded: False");
+
+            float[][] child = File.ReadAllLines(output).Select(l => l.Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+            IDataView scored = model.Transform(data);
+            AssertSame(scored.GetColumn<float>("LogDensity").ToArray(), child.Select(r => r[0]).ToArray());
+            AssertSame(scored.GetColumn<float[]>("Latent").SelectMany(v => v).ToArray(), child.SelectMany(r => r.Skip(1)).ToArray());
+            Directory.Delete(folder, recursive: true);
+        }
+
+        internal static void AssertSame(float[] expected, float[] actual)
+        {
+            Assert.AreEqual(expected.Length, actual.Length);
+            double worst = expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second));
+            Assert.IsTrue(worst <= 1e-6, $"max abs difference {worst}");
+        }
+    }
+}
