@@ -9,8 +9,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
     /// graph through it (see <see cref="IOnnxExportableLayer"/>).
     /// </summary>
     /// <remarks>
-    /// Only operators whose semantics are the same from opset 11 to opset 17 are needed (Gemm, MatMul, Gather, the
-    /// element-wise arithmetic, Tanh, Exp, Relu, Reshape), so a flow graph can be appended to ML.NET's own exports.
+    /// Only operators whose semantics are the same from opset 11 to opset 17 are needed (Gemm, MatMul, Gather, Slice,
+    /// the element-wise arithmetic, Tanh, Exp, Relu, Reshape), so a flow graph can be appended to ML.NET's own exports.
     /// Reductions over features are written as a MatMul with a vector of ones.
     /// </remarks>
     public sealed class OnnxGraph
@@ -95,11 +95,13 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <returns>The output value name.</returns>
         public string SumOverFeatures(string value, int width) => Node("MatMul", new[] { value, Constant(Enumerable.Repeat(1f, width).ToArray()) });
 
-        /// <summary>Columns <paramref name="columns"/> of a <c>[N, width]</c> value.</summary>
+        /// <summary>Columns <c>[start, end)</c> of a <c>[N, width]</c> value (a Slice on axis 1).</summary>
         /// <param name="value">The value.</param>
-        /// <param name="columns">The column indices to keep, in order.</param>
+        /// <param name="start">The first column.</param>
+        /// <param name="end">One past the last column.</param>
         /// <returns>The output value name.</returns>
-        public string Columns(string value, long[] columns) => Node("Gather", new[] { value, Constant(columns) }, ("axis", 1));
+        public string ColumnRange(string value, long start, long end) =>
+            Node("Slice", new[] { value, Constant(new[] { start }), Constant(new[] { end }), Constant(new[] { 1L }) });
 
         /// <summary>Gives a value another name (an Identity node), so that it can be a graph output.</summary>
         internal void Rename(string value, string name)

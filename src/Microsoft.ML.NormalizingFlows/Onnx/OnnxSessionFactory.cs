@@ -47,11 +47,17 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             return (cpuSession, "CPU");
         }
 
-        private static SessionOptions NewOptions() => new()
+        private static SessionOptions NewOptions()
         {
-            // Warnings such as unused initializers (a flow file keeps every state tensor) are not the user's concern.
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
+            var options = new SessionOptions
+            {
+                // Warnings such as unused initializers (a flow file keeps every state tensor) are not the user's concern.
+                LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            };
+            // Between two blocks the cursor reads the next rows; spinning worker threads would take the cores it needs.
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            return options;
+        }
 
         private static string FirstLine(string message) => message.Trim().Split('\n')[0].Trim();
     }
