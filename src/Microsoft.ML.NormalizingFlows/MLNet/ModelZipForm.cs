@@ -29,8 +29,10 @@ namespace Microsoft.ML.NormalizingFlows
             model.Graph = graph;
 
             string[] onnxOutputs = latent is null ? new[] { LogDensityColumn } : new[] { LogDensityColumn, latent };
+            // The zip does not record ONNX Runtime's device; building the saved form on the CPU also lets a transformer
+            // configured for a GPU be saved on a machine without one.
             IEstimator<ITransformer> chain = ml.Transforms.ApplyOnnxModel(onnxOutputs, new[] { transformer.FeatureColumnName },
-                    new MemoryStream(model.ToByteArray()), transformer.GpuDeviceId, transformer.FallbackToCpu)
+                    new MemoryStream(model.ToByteArray()))
                 .Append(ml.Transforms.CustomMapping(new LogDensityFromColumnFactory().GetMapping(), LogDensityFromColumnFactory.ContractName))
                 .Append(ml.Transforms.CopyColumns(transformer.LogDensityColumnName, LogDensityScalar));
             if (transformer.LatentColumnName is not null)

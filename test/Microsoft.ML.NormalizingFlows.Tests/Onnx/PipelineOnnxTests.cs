@@ -55,9 +55,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
         {
             var ml = new MLContext(seed: 0);
             IDataView data = ml.Data.LoadFromEnumerable(PipelineTests.Points(100, 3));
-            var model = ml.Transforms.Concatenate("Features", "X", "Y")
-                .Append(ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options { NumberOfCouplingLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1 }))
-                .Fit(data);
+            var model = SmallFlow(ml).Fit(data);
             using var stream = new MemoryStream();
             var e = Assert.ThrowsExactly<NotSupportedException>(() => ml.Model.ConvertToOnnx(model, data, stream));
             StringAssert.Contains(e.Message, "ConvertToOnnxWithFlow");
@@ -68,14 +66,15 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
         {
             var ml = new MLContext(seed: 0);
             IDataView data = ml.Data.LoadFromEnumerable(PipelineTests.Points(100, 3));
-            var model = ml.Transforms.Concatenate("Features", "X", "Y")
-                .Append(ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options { NumberOfCouplingLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1 }))
-                .Append(ml.Transforms.CopyColumns("Score", "LogDensity"))
-                .Fit(data);
+            var model = SmallFlow(ml).Append(ml.Transforms.CopyColumns("Score", "LogDensity")).Fit(data);
             using var stream = new MemoryStream();
             var e = Assert.ThrowsExactly<NotSupportedException>(() => ml.Model.ConvertToOnnxWithFlow(model, data, stream));
             StringAssert.Contains(e.Message, "must be the last transformer");
             StringAssert.Contains(e.Message, "ColumnCopyingTransformer");
         }
+
+        private static EstimatorChain<NormalizingFlowTransformer> SmallFlow(MLContext ml) =>
+            ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(
+                new NormalizingFlowEstimator.Options { NumberOfCouplingLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1 }));
     }
 }
