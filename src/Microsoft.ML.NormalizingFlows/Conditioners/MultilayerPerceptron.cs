@@ -8,7 +8,7 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
     /// A fully connected network <c>Linear -> ReLU -> ... -> Linear</c> used as the conditioner of coupling layers.
     /// The last layer starts at zero, so a layer it conditions starts as the identity map.
     /// </summary>
-    public sealed class MultilayerPerceptron : nn.Module<Tensor, Tensor>
+    public sealed partial class MultilayerPerceptron : nn.Module<Tensor, Tensor>
     {
         private readonly Sequential network;
 

@@ -14,6 +14,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         private static readonly ConcurrentDictionary<string, Func<JsonObject, FlowLayer>> Layers = new()
         {
             [AffineCoupling.TypeName] = AffineCoupling.Create,
+            [SplineCoupling.TypeName] = SplineCoupling.Create,
             [Permutation.TypeName] = Permutation.Create,
             [Standardization.TypeName] = Standardization.Create,
         };

@@ -49,6 +49,17 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <returns>The value name.</returns>
         public string Constant(float[] values) => AddConstant(StateTensor.Float(values, new long[] { values.Length }));
 
+        /// <summary>A float constant of any shape (for values derived from the flow's state at export, such as a matrix inverse).</summary>
+        /// <param name="values">The values, row-major.</param>
+        /// <param name="shape">The shape.</param>
+        /// <returns>The value name.</returns>
+        public string Constant(float[] values, long[] shape) => AddConstant(StateTensor.Float(values, shape));
+
+        /// <summary>An int64 scalar constant (an axis).</summary>
+        /// <param name="value">The value.</param>
+        /// <returns>The value name.</returns>
+        public string Constant(long value) => AddConstant(StateTensor.Int64(new[] { value }, Array.Empty<long>()));
+
         /// <summary>An int64 vector constant (indices, shapes).</summary>
         /// <param name="values">The values.</param>
         /// <returns>The value name.</returns>
@@ -100,8 +111,16 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <param name="start">The first column.</param>
         /// <param name="end">One past the last column.</param>
         /// <returns>The output value name.</returns>
-        public string ColumnRange(string value, long start, long end) =>
-            Node("Slice", new[] { value, Constant(new[] { start }), Constant(new[] { end }), Constant(new[] { 1L }) });
+        public string ColumnRange(string value, long start, long end) => Slice(value, 1, start, end);
+
+        /// <summary>Entries <c>[start, end)</c> of a value along <paramref name="axis"/>.</summary>
+        /// <param name="value">The value.</param>
+        /// <param name="axis">The axis.</param>
+        /// <param name="start">The first index.</param>
+        /// <param name="end">One past the last index.</param>
+        /// <returns>The output value name.</returns>
+        public string Slice(string value, long axis, long start, long end) =>
+            Node("Slice", new[] { value, Constant(new[] { start }), Constant(new[] { end }), Constant(new[] { axis }) });
 
         /// <summary>Gives a value another name (an Identity node), so that it can be a graph output.</summary>
         internal void Rename(string value, string name)

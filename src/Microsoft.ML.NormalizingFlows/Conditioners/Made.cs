@@ -1,0 +1,84 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows.Conditioners
+{
+    /// <summary>
+    /// MADE, the masked autoencoder of Germain, Gregor, Murray and Larochelle (2015): a network whose output for feature
+    /// i depends only on features before i (in index order). It gives <c>parametersPerFeature</c> outputs per feature,
+    /// <c>[N, d * P]</c>, laid out feature-major (feature i at <c>i * P .. i * P + P - 1</c>) or parameter-major
+    /// (parameter p of feature i at <c>p * d + i</c>), as the transform it feeds reads them. Hidden units get degrees
+    /// <c>1 .. d - 1</c> cyclically (no randomness); with residual blocks, each block adds
+    /// <c>W2 relu(W1 relu(h))</c> to h with degree-preserving masks. The last layer starts at zero.
+    /// </summary>
+    public sealed partial class Made : nn.Module<Tensor, Tensor>
+    {
+        private readonly ModuleList<MaskedLinear> layers;
+        private readonly bool residual;
+
+        /// <summary>Creates the network.</summary>
+        /// <param name="features">d, at least 1 (with 1 feature every output is a learned constant).</param>
+        /// <param name="parametersPerFeature">P, at least 1.</param>
+        /// <param name="hiddenUnits">Hidden width, at least 1.</param>
+        /// <param name="hiddenLayers">Hidden layers (or residual blocks), at least 1.</param>
+        /// <param name="residual">Whether the hidden layers are residual blocks.</param>
+        /// <param name="featureMajor">The output layout: feature-major (true) or parameter-major (false).</param>
+        public Made(int features, int parametersPerFeature, int hiddenUnits, int hiddenLayers, bool residual, bool featureMajor) : base(nameof(Made))
+        {
+            if (features < 1) throw new ArgumentOutOfRangeException(nameof(features), features, "Must be at least 1.");
+            if (parametersPerFeature < 1) throw new ArgumentOutOfRangeException(nameof(parametersPerFeature), parametersPerFeature, "Must be at least 1.");
+            if (hiddenUnits < 1) throw new ArgumentOutOfRangeException(nameof(hiddenUnits), hiddenUnits, "Must be at least 1.");
+            if (hiddenLayers < 1) throw new ArgumentOutOfRangeException(nameof(hiddenLayers), hiddenLayers, "Must be at least 1.");
+            this.residual = residual;
+            int[] input = Enumerable.Range(1, features).ToArray();
+            int[] hidden = Enumerable.Range(0, hiddenUnits).Select(k => k % System.Math.Max(1, features - 1) + 1).ToArray();
+            int[] output = Enumerable.Range(0, features * parametersPerFeature)
+                .Select(o => (featureMajor ? o / parametersPerFeature : o % features) + 1).ToArray();
+
+            var list = new List<MaskedLinear> { new(Mask(hidden, input, strict: false)) };
+            int middle = residual ? 2 * hiddenLayers : hiddenLayers - 1;
+            for (int i = 0; i < middle; i++) list.Add(new MaskedLinear(Mask(hidden, hidden, strict: false)));
+            list.Add(new MaskedLinear(Mask(output, hidden, strict: true), zeroInitialized: true));
+            layers = nn.ModuleList(list.ToArray());
+            RegisterComponents();
+        }
+
+        /// <inheritdoc />
+        public override Tensor forward(Tensor input)
+        {
+            Tensor h = layers[0].forward(input);
+            int last = layers.Count - 1;
+            if (residual)
+            {
+                for (int i = 1; i < last; i += 2)
+                    h = h + layers[i + 1].forward(nn.functional.relu(layers[i].forward(nn.functional.relu(h))));
+            }
+            else
+            {
+                for (int i = 1; i < last; i++) h = layers[i].forward(nn.functional.relu(h));
+            }
+            return layers[last].forward(nn.functional.relu(h));
+        }
+
+        internal IReadOnlyList<MaskedLinear> Layers => layers.ToArray();
+
+        internal bool Residual => residual;
+
+        // Connection o <- i allowed when degree(o) >= degree(i), or > for the output layer.
+        private static bool[,] Mask(int[] to, int[] from, bool strict)
+        {
+            var mask = new bool[to.Length, from.Length];
+            for (int o = 0; o < to.Length; o++)
+                for (int i = 0; i < from.Length; i++) mask[o, i] = strict ? to[o] > from[i] : to[o] >= from[i];
+            return mask;
+        }
+
+        /// <inheritdoc />
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) layers.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML.NormalizingFlows.Onnx;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows.Transforms
+{
+    /// <summary>
+    /// A monotonic map applied to each feature with its own parameters, as coupling and autoregressive layers use:
+    /// the conditioner gives <c>[N, d * P]</c> parameters, laid out as <see cref="FeatureMajor"/> says.
+    /// </summary>
+    internal interface IElementwiseTransform
+    {
+        /// <summary>P, the parameters per feature.</summary>
+        int ParametersPerFeature { get; }
+
+        /// <summary>Whether the parameters of one feature are contiguous (else parameter p of all features is).</summary>
+        bool FeatureMajor { get; }
+
+        /// <summary>The map (or its inverse) and <c>log|dy/dx|</c> per element, both <c>[N, d]</c>.</summary>
+        (Tensor Output, Tensor LogAbsDet) Apply(Tensor input, Tensor parameters, bool inverse);
+
+        /// <summary>The same computation in an ONNX graph.</summary>
+        (string Output, string LogAbsDet) Export(OnnxGraph graph, string input, string parameters, int features, bool inverse);
+
+        /// <summary>The settings that rebuild the transform.</summary>
+        void Describe(JsonObject settings);
+    }
+}
