@@ -31,7 +31,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
             IDataView data = LoadFeatures(ml, values, d);
             var options = new NormalizingFlowEstimator.Options
             {
-                NumberOfCouplingLayers = 6,
+                NumberOfLayers = 6,
                 HiddenUnits = 32,
                 MaxEpochs = arguments.MaxEpochs,
                 BatchSize = 32,

@@ -35,7 +35,7 @@ foreach (int d in new[] { 2, 32 })
     IDataView data = FeatureRows.Load(ml, values, d);
     using NormalizingFlowTransformer flow = ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
     {
-        NumberOfCouplingLayers = 8, HiddenUnits = 64, MaxEpochs = 1, ValidationFraction = 0, GpuDeviceId = gpu, FallbackToCpu = true,
+        NumberOfLayers = 8, HiddenUnits = 64, MaxEpochs = 1, ValidationFraction = 0, GpuDeviceId = gpu, FallbackToCpu = true,
     }).Fit(ml.Data.TakeRows(data, 2000));
 
     string zip = Path.Combine(Path.GetTempPath(), $"nf-bench-{d}.zip");

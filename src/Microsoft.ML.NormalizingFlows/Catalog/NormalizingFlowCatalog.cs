@@ -12,7 +12,8 @@ namespace Microsoft.ML
         /// <param name="catalog">The transforms catalog.</param>
         /// <param name="featureColumnName">The input column, a known-size vector of Single.</param>
         /// <param name="logDensityColumnName">The added Single column of log-densities (natural log, data units).</param>
-        /// <param name="numberOfCouplingLayers">The number of affine coupling layers, 1 to 64.</param>
+        /// <param name="preset">The architecture.</param>
+        /// <param name="numberOfLayers">The number of transform layers, 1 to 64.</param>
         /// <param name="maxEpochs">The most passes over the training rows, 1 to 100000.</param>
         /// <param name="seed">Seeds every random choice of the fit.</param>
         /// <returns>The estimator.</returns>
@@ -28,14 +29,16 @@ namespace Microsoft.ML
             this TransformsCatalog catalog,
             string featureColumnName = NormalizingFlowEstimator.DefaultColumnNames.Features,
             string logDensityColumnName = NormalizingFlowEstimator.DefaultColumnNames.LogDensity,
-            int numberOfCouplingLayers = 8,
+            FlowPreset preset = FlowPreset.RealNvp,
+            int numberOfLayers = 8,
             int maxEpochs = 100,
             int seed = 0) =>
             catalog.NormalizingFlow(new NormalizingFlowEstimator.Options
             {
                 FeatureColumnName = featureColumnName,
                 LogDensityColumnName = logDensityColumnName,
-                NumberOfCouplingLayers = numberOfCouplingLayers,
+                Preset = preset,
+                NumberOfLayers = numberOfLayers,
                 MaxEpochs = maxEpochs,
                 Seed = seed,
             });

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
-    /// Fits a RealNVP normalizing flow by maximum likelihood to a vector-of-Single column. The fitted
+    /// Fits a normalizing flow (a <see cref="FlowPreset"/>) by maximum likelihood to a vector-of-Single column. The fitted
     /// <see cref="NormalizingFlowTransformer"/> adds each row's log-density. A standardization learned from the training
     /// rows is the flow's first layer, so densities stay in the data's own units. Create it with
     /// <c>mlContext.Transforms.NormalizingFlow(...)</c>.
@@ -67,9 +67,7 @@ namespace Microsoft.ML.NormalizingFlows
             channel.Info(MessageSensitivity.None, $"Fitting a flow of dimension {rows.Dimension} on {train.Length} rows ({validation.Length} for validation).");
 
             ScalarType type = options.Precision == FlowPrecision.Double ? ScalarType.Float64 : ScalarType.Float32;
-            NormalizingFlow flow = FlowFactory.RealNvp(
-                rows.Dimension, options.NumberOfCouplingLayers, options.HiddenUnits, options.HiddenLayers, options.LogScaleBound,
-                options.RandomPermutations, options.Seed, new Standardization(mean, scale), type);
+            NormalizingFlow flow = FlowFactory.Create(rows.Dimension, options.ToArchitecture(), options.Seed, new Standardization(mean, scale), type);
             try
             {
                 using Tensor trainTensor = ToTensor(rows, train, type);

@@ -19,8 +19,11 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>The added column of latent values (a vector of Single), or <c>null</c> (the default) for none.</summary>
             public string? LatentColumnName;
 
-            /// <summary>The number of affine coupling layers. Range: 1 to 64. Default 8.</summary>
-            public int NumberOfCouplingLayers = 8;
+            /// <summary>The architecture. Default <see cref="FlowPreset.RealNvp"/>; see the README for which to pick.</summary>
+            public FlowPreset Preset = FlowPreset.RealNvp;
+
+            /// <summary>The number of transform layers (couplings or autoregressive layers). Range: 1 to 64. Default 8.</summary>
+            public int NumberOfLayers = 8;
 
             /// <summary>The width of each conditioner's hidden layers. Range: 1 to 4096. Default 64.</summary>
             public int HiddenUnits = 64;
@@ -28,11 +31,26 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>The number of hidden layers in each conditioner. Range: 1 to 16. Default 2.</summary>
             public int HiddenLayers = 2;
 
-            /// <summary>The bound on each coupling's absolute log-scale. Range: greater than 0, at most 20. Default 3.</summary>
+            /// <summary>Spline bins K (spline presets). Range: 2 to 64. Default 8.</summary>
+            public int NumberOfBins = 8;
+
+            /// <summary>Spline interval <c>[-B, B]</c> in standardized units (spline presets); identity outside. Range: greater than 0, at most 100. Default 4.</summary>
+            public double TailBound = 4;
+
+            /// <summary>The bound on each affine log-scale (RealNVP, MAF, IAF). Range: greater than 0, at most 20. Default 3.</summary>
             public double LogScaleBound = 3;
 
-            /// <summary>Whether a seeded random permutation precedes each coupling after the first (in addition to the alternating masks). Default false.</summary>
+            /// <summary>RealNVP: a seeded random permutation before each coupling after the first (in addition to the alternating masks). Default false.</summary>
             public bool RandomPermutations;
+
+            /// <summary>Autoregressive presets: MADE conditioners with residual blocks. Default false.</summary>
+            public bool ResidualBlocks;
+
+            /// <summary>An ActNorm layer (initialized from the first training batch) before each transform layer. Default false.</summary>
+            public bool ActNorm;
+
+            /// <summary>The base distribution. Default <see cref="BaseDistributionKind.StandardNormal"/>; <see cref="BaseDistributionKind.StudentT"/> for heavy-tailed data.</summary>
+            public BaseDistributionKind BaseDistribution = BaseDistributionKind.StandardNormal;
 
             /// <summary>The most passes over the training rows. Range: 1 to 100000. Default 100.</summary>
             public int MaxEpochs = 100;
@@ -95,16 +113,28 @@ namespace Microsoft.ML.NormalizingFlows
                     CheckName(LatentColumnName, nameof(LatentColumnName));
                     MaximumLikelihoodOptions.Check(LatentColumnName != LogDensityColumnName, nameof(LatentColumnName), LatentColumnName, "different from LogDensityColumnName");
                 }
-                MaximumLikelihoodOptions.Check(NumberOfCouplingLayers is >= 1 and <= 64, nameof(NumberOfCouplingLayers), NumberOfCouplingLayers, "from 1 to 64");
-                MaximumLikelihoodOptions.Check(HiddenUnits is >= 1 and <= 4096, nameof(HiddenUnits), HiddenUnits, "from 1 to 4096");
-                MaximumLikelihoodOptions.Check(HiddenLayers is >= 1 and <= 16, nameof(HiddenLayers), HiddenLayers, "from 1 to 16");
-                MaximumLikelihoodOptions.Check(LogScaleBound > 0 && LogScaleBound <= 20, nameof(LogScaleBound), LogScaleBound, "greater than 0 and at most 20");
+                ToArchitecture().Validate();
                 MaximumLikelihoodOptions.Check(ValidationFraction >= 0 && ValidationFraction <= 0.5, nameof(ValidationFraction), ValidationFraction, "from 0 to 0.5");
                 MaximumLikelihoodOptions.Check(Enum.IsDefined(InvalidRows), nameof(InvalidRows), InvalidRows, "Throw or Skip");
                 MaximumLikelihoodOptions.Check(Enum.IsDefined(Precision), nameof(Precision), Precision, "Single or Double");
                 MaximumLikelihoodOptions.Check(GpuDeviceId is null or >= 0, nameof(GpuDeviceId), GpuDeviceId, "null or a device index of 0 or more");
                 ToTrainingOptions(log: null).Validate();
             }
+
+            internal FlowArchitecture ToArchitecture() => new()
+            {
+                Preset = Preset,
+                NumberOfLayers = NumberOfLayers,
+                HiddenUnits = HiddenUnits,
+                HiddenLayers = HiddenLayers,
+                NumberOfBins = NumberOfBins,
+                TailBound = TailBound,
+                LogScaleBound = LogScaleBound,
+                RandomPermutations = RandomPermutations,
+                ResidualBlocks = ResidualBlocks,
+                ActNorm = ActNorm,
+                BaseDistribution = BaseDistribution,
+            };
 
             internal MaximumLikelihoodOptions ToTrainingOptions(Action<string>? log) => new()
             {

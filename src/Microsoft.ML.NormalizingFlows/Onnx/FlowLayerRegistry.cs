@@ -15,6 +15,13 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         {
             [AffineCoupling.TypeName] = AffineCoupling.Create,
             [SplineCoupling.TypeName] = SplineCoupling.Create,
+            [MaskedAutoregressive.TypeName] = MaskedAutoregressive.Create,
+            [InverseAutoregressive.TypeName] = InverseAutoregressive.Create,
+            [SplineAutoregressive.TypeName] = SplineAutoregressive.Create,
+            [ActNorm.TypeName] = ActNorm.Create,
+            [LUInvertibleLinear.TypeName] = LUInvertibleLinear.Create,
+            [PlanarLayer.TypeName] = PlanarLayer.Create,
+            [RadialLayer.TypeName] = RadialLayer.Create,
             [Permutation.TypeName] = Permutation.Create,
             [Standardization.TypeName] = Standardization.Create,
         };
@@ -22,6 +29,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         private static readonly ConcurrentDictionary<string, Func<JsonObject, BaseDistribution>> Distributions = new()
         {
             [StandardNormal.TypeName] = StandardNormal.Create,
+            [DiagonalGaussian.TypeName] = DiagonalGaussian.Create,
+            [StudentT.TypeName] = StudentT.Create,
         };
 
         /// <summary>Registers (or replaces) the factory of a layer type.</summary>

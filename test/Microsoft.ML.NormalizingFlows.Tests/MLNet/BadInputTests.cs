@@ -24,7 +24,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
 
         private NormalizingFlowEstimator Estimator(Action<NormalizingFlowEstimator.Options>? change = null)
         {
-            var options = new NormalizingFlowEstimator.Options { NumberOfCouplingLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1 };
+            var options = new NormalizingFlowEstimator.Options { NumberOfLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1 };
             change?.Invoke(options);
             return ml.Transforms.NormalizingFlow(options);
         }
@@ -135,7 +135,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
                 Assert.AreEqual(option, e.ParamName);
                 StringAssert.Contains(e.Message, $"Option '{option}' must be");
             }
-            Check("NumberOfCouplingLayers", o => o.NumberOfCouplingLayers = 0);
+            Check("NumberOfLayers", o => o.NumberOfLayers = 0);
             Check("HiddenUnits", o => o.HiddenUnits = -1);
             Check("HiddenLayers", o => o.HiddenLayers = 17);
             Check("LogScaleBound", o => o.LogScaleBound = double.NaN);

@@ -13,7 +13,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
             IDataView data = Rows.ToDataView(ml, Synthetic.TwoMoons(2000, 0.1, seed: 1), 2);
             using NormalizingFlowTransformer model = ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
             {
-                NumberOfCouplingLayers = 6, HiddenUnits = 64, MaxEpochs = 60, BatchSize = 128, LearningRate = 3e-3, Seed = 1,
+                NumberOfLayers = 6, HiddenUnits = 64, MaxEpochs = 60, BatchSize = 128, LearningRate = 3e-3, Seed = 1,
                 NumberOfThreads = 1,
             }).Fit(data);
             // The best possible is about -0.95 nats: log(arc length 2 pi) + the entropy of N(0, 0.1^2) across the arcs.
@@ -57,7 +57,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
             float[] heldOut = truth.Sample(4000, seed: 12);
             using NormalizingFlowTransformer model = ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
             {
-                NumberOfCouplingLayers = 4, HiddenUnits = 32, MaxEpochs = 40, BatchSize = 256, LearningRate = 2e-3, Seed = 3,
+                NumberOfLayers = 4, HiddenUnits = 32, MaxEpochs = 40, BatchSize = 256, LearningRate = 2e-3, Seed = 3,
                 NumberOfThreads = 1,
             }).Fit(Rows.ToDataView(ml, train, 4));
 

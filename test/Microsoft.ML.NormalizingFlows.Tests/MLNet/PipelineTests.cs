@@ -36,7 +36,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
 
         private static NormalizingFlowEstimator.Options SmallOptions() => new()
         {
-            NumberOfCouplingLayers = 3, HiddenUnits = 16, MaxEpochs = 5, BatchSize = 64, Seed = 7, NumberOfThreads = 1,
+            NumberOfLayers = 3, HiddenUnits = 16, MaxEpochs = 5, BatchSize = 64, Seed = 7, NumberOfThreads = 1,
             LatentColumnName = "Latent",
         };
 

@@ -18,7 +18,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
             return Ml.Transforms.Concatenate("Features", "X", "Y")
                 .Append(Ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
                 {
-                    NumberOfCouplingLayers = 3, HiddenUnits = 16, MaxEpochs = 8, BatchSize = 64, Seed = seed, NumberOfThreads = 1,
+                    NumberOfLayers = 3, HiddenUnits = 16, MaxEpochs = 8, BatchSize = 64, Seed = seed, NumberOfThreads = 1,
                     LatentColumnName = latent, RandomPermutations = true,
                 }))
                 .Fit(data);

@@ -18,7 +18,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
                 .Append(ml.Transforms.NormalizeMinMax("Features"))
                 .Append(ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
                 {
-                    NumberOfCouplingLayers = 3, HiddenUnits = 16, MaxEpochs = 5, Seed = 2, NumberOfThreads = 1, LatentColumnName = "Latent",
+                    NumberOfLayers = 3, HiddenUnits = 16, MaxEpochs = 5, Seed = 2, NumberOfThreads = 1, LatentColumnName = "Latent",
                 }))
                 .Fit(data);
             using var stream = new MemoryStream();
@@ -75,6 +75,6 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
 
         private static EstimatorChain<NormalizingFlowTransformer> SmallFlow(MLContext ml) =>
             ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(
-                new NormalizingFlowEstimator.Options { NumberOfCouplingLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1 }));
+                new NormalizingFlowEstimator.Options { NumberOfLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1 }));
     }
 }

@@ -14,7 +14,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
             ml.Log += (_, e) => { lock (log) log.Add(e.Message); };
             var model = ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
             {
-                NumberOfCouplingLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1, GpuDeviceId = gpu, FallbackToCpu = fallback,
+                NumberOfLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1, GpuDeviceId = gpu, FallbackToCpu = fallback,
             })).Fit(ml.Data.LoadFromEnumerable(PipelineTests.Points(200, 1)));
             return (model.LastTransformer, log);
         }

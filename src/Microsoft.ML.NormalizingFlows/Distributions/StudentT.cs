@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML.NormalizingFlows.Onnx;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows.Distributions
+{
+    /// <summary>
+    /// Independent standard Student-t features with trainable degrees of freedom <c>nu = exp(l)</c> per feature, a
+    /// heavy-tailed base for data with outliers (it tends to N(0, I) as nu grows):
+    /// <c>log p(z) = sum(lgamma((nu + 1) / 2) - lgamma(nu / 2) - log(nu pi) / 2 - (nu + 1) / 2 log(1 + z^2 / nu))</c>.
+    /// Samples are <c>e / sqrt(g / nu)</c> with <c>e ~ N(0, 1)</c> and <c>g ~ chi-squared(nu)</c>.
+    /// </summary>
+    public sealed class StudentT : BaseDistribution, IOnnxExportableDistribution
+    {
+        internal const string TypeName = nameof(StudentT);
+
+        private readonly Parameter logDegreesOfFreedom;
+
+        /// <summary>Creates the distribution.</summary>
+        /// <param name="dimension">d, at least 1.</param>
+        /// <param name="degreesOfFreedom">The starting nu of every feature; greater than 0. Default 10.</param>
+        public StudentT(int dimension, double degreesOfFreedom = 10) : base(TypeName, dimension)
+        {
+            if (!(degreesOfFreedom > 0) || double.IsInfinity(degreesOfFreedom))
+                throw new ArgumentOutOfRangeException(nameof(degreesOfFreedom), degreesOfFreedom, "The degrees of freedom must be finite and greater than 0.");
+            logDegreesOfFreedom = new Parameter(full(dimension, System.Math.Log(degreesOfFreedom)));
+            RegisterComponents();
+        }
+
+        /// <summary>The current degrees of freedom per feature.</summary>
+        public double[] DegreesOfFreedom => logDegreesOfFreedom.detach().exp().to_type(ScalarType.Float64).data<double>().ToArray();
+
+        /// <inheritdoc />
+        public override Tensor LogProb(Tensor latent)
+        {
+            Tensor nu = logDegreesOfFreedom.exp();
+            Tensor constant = ((nu + 1) / 2).lgamma() - (nu / 2).lgamma() - 0.5 * (nu * System.Math.PI).log();
+            return (constant - (nu + 1) / 2 * (latent.square() / nu).log1p()).sum(1);
+        }
+
+        /// <inheritdoc />
+        public override Tensor Sample(long count, ScalarType dtype, Device device, Generator? generator = null)
+        {
+            using var scope = NewDisposeScope();
+            Tensor nu = logDegreesOfFreedom.detach().exp().to_type(dtype).to(device).expand(count, Dimension).contiguous();
+            Tensor normal = randn(new[] { count, (long)Dimension }, dtype: dtype, device: device, generator: generator);
+            Tensor chiSquared = _standard_gamma(nu / 2, generator) * 2;
+            return (normal / (chiSquared / nu).sqrt()).MoveToOuterDisposeScope();
+        }
+
+        /// <inheritdoc />
+        public string ExportLogProb(OnnxGraph graph, string latent, string stateKeyPrefix)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            Tensor nu = logDegreesOfFreedom.exp().to_type(ScalarType.Float64);
+            double constant = (((nu + 1) / 2).lgamma() - (nu / 2).lgamma() - 0.5 * (nu * System.Math.PI).log()).sum().item<double>();
+            float[] inverseNu = (1 / nu).to_type(ScalarType.Float32).data<float>().ToArray();
+            float[] weight = (-(nu + 1) / 2).to_type(ScalarType.Float32).data<float>().ToArray();
+            string logTerm = graph.Node("Log", new[] { graph.Add(graph.Constant(1f), graph.Mul(graph.Mul(latent, latent), graph.Constant(inverseNu))) });
+            return graph.Add(graph.Node("MatMul", new[] { logTerm, graph.Constant(weight) }), graph.Constant((float)constant));
+        }
+
+        /// <inheritdoc />
+        public ComponentDescription Describe() => new(TypeName, new JsonObject { ["dimension"] = Dimension });
+
+        internal static StudentT Create(JsonObject settings) => new(settings["dimension"]!.GetValue<int>());
+    }
+}

@@ -1,0 +1,196 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML.NormalizingFlows.Conditioners;
+using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Transforms;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows.Layers
+{
+    /// <summary>
+    /// An autoregressive layer: each feature goes through an element-wise monotonic map whose parameters a MADE network
+    /// computes from the features before it. One direction is parallel (one network pass); the other is sequential and
+    /// exact: it takes d network passes, each fixing one more feature. Masked autoregressive flows (MAF) put the
+    /// parallel direction on the density side (fast scoring, slow sampling); inverse autoregressive flows (IAF) put it
+    /// on the sampling side (fast sampling, slow scoring).
+    /// </summary>
+    public abstract class AutoregressiveLayer : FlowLayer, IOnnxExportableLayer
+    {
+        private readonly Made conditioner;
+        private readonly IElementwiseTransform transform;
+        private readonly int hiddenUnits;
+        private readonly int hiddenLayers;
+        private readonly bool residual;
+        private readonly bool parallelOnSamplingSide;
+        private readonly string typeName;
+
+        private protected AutoregressiveLayer(
+            string typeName, int dimension, IElementwiseTransform transform, int hiddenUnits, int hiddenLayers, bool residual, bool parallelOnSamplingSide)
+            : base(typeName, dimension)
+        {
+            this.typeName = typeName;
+            this.transform = transform;
+            this.hiddenUnits = hiddenUnits;
+            this.hiddenLayers = hiddenLayers;
+            this.residual = residual;
+            this.parallelOnSamplingSide = parallelOnSamplingSide;
+            conditioner = new Made(dimension, transform.ParametersPerFeature, hiddenUnits, hiddenLayers, residual, transform.FeatureMajor);
+            register_module(nameof(conditioner), conditioner);
+        }
+
+        /// <inheritdoc />
+        public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) =>
+            parallelOnSamplingSide ? Sequential(input) : Parallel(input);
+
+        /// <inheritdoc />
+        public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) =>
+            parallelOnSamplingSide ? Parallel(input) : Sequential(input);
+
+        /// <inheritdoc />
+        public (string Output, string? LogAbsDetJacobian) ExportForward(OnnxGraph graph, string input, string stateKeyPrefix) =>
+            parallelOnSamplingSide ? ExportSequential(graph, input, stateKeyPrefix) : ExportParallel(graph, input, stateKeyPrefix);
+
+        /// <inheritdoc />
+        public (string Output, string? LogAbsDetJacobian) ExportInverse(OnnxGraph graph, string input, string stateKeyPrefix) =>
+            parallelOnSamplingSide ? ExportParallel(graph, input, stateKeyPrefix) : ExportSequential(graph, input, stateKeyPrefix);
+
+        /// <inheritdoc />
+        public ComponentDescription Describe()
+        {
+            var settings = new JsonObject
+            {
+                ["dimension"] = Dimension,
+                ["hiddenUnits"] = hiddenUnits,
+                ["hiddenLayers"] = hiddenLayers,
+                ["residual"] = residual,
+            };
+            transform.Describe(settings);
+            return new ComponentDescription(typeName, settings);
+        }
+
+        private protected static (int Dimension, int HiddenUnits, int HiddenLayers, bool Residual) Read(JsonObject settings) =>
+            (settings["dimension"]!.GetValue<int>(), settings["hiddenUnits"]!.GetValue<int>(), settings["hiddenLayers"]!.GetValue<int>(), settings["residual"]!.GetValue<bool>());
+
+        // u -> tau(u; theta(u)): one network pass.
+        private (Tensor Output, Tensor LogAbsDetJacobian) Parallel(Tensor input)
+        {
+            (Tensor output, Tensor logDerivative) = transform.Apply(input, conditioner.forward(input), inverse: false);
+            return (output, logDerivative.sum(1));
+        }
+
+        // Solves tau(u; theta(u)) = target for u: pass k fixes feature k, since theta of feature k reads features before k.
+        private (Tensor Output, Tensor LogAbsDetJacobian) Sequential(Tensor target)
+        {
+            Tensor output = zeros_like(target);
+            Tensor logDerivative = zeros_like(target);
+            for (int pass = 0; pass < Dimension; pass++)
+                (output, logDerivative) = transform.Apply(target, conditioner.forward(output), inverse: true);
+            return (output, logDerivative.sum(1));
+        }
+
+        private (string Output, string? LogAbsDetJacobian) ExportParallel(OnnxGraph graph, string input, string prefix)
+        {
+            (string output, string logDerivative) = transform.Export(graph, input, conditioner.Export(graph, input, prefix + "conditioner."), Dimension, inverse: false);
+            return (output, graph.SumOverFeatures(logDerivative, Dimension));
+        }
+
+        // The d passes, unrolled (a fixed count, so the graph has no loop); the passes share the initializers.
+        private (string Output, string? LogAbsDetJacobian) ExportSequential(OnnxGraph graph, string target, string prefix)
+        {
+            string output = graph.Node("Expand", new[] { graph.Constant(0f), graph.Node("Shape", new[] { target }) });
+            string logDerivative = output;
+            for (int pass = 0; pass < Dimension; pass++)
+                (output, logDerivative) = transform.Export(graph, target, conditioner.Export(graph, output, prefix + "conditioner."), Dimension, inverse: true);
+            return (output, graph.SumOverFeatures(logDerivative, Dimension));
+        }
+
+        /// <inheritdoc />
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) conditioner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>
+    /// A masked autoregressive flow layer (MAF; Papamakarios, Pavlakou and Murray, 2017):
+    /// <c>z_i = x_i exp(s_i) + t_i</c> with <c>(s_i, t_i)</c> from <c>x_1..x_(i-1)</c>, <c>s = B tanh(raw / B)</c>.
+    /// Density (data to latent) is one network pass; sampling is exact but takes d sequential passes.
+    /// </summary>
+    public sealed class MaskedAutoregressive : AutoregressiveLayer
+    {
+        internal const string TypeName = nameof(MaskedAutoregressive);
+
+        /// <summary>Creates the layer.</summary>
+        /// <param name="dimension">d, at least 1.</param>
+        /// <param name="hiddenUnits">The MADE hidden width; at least 1.</param>
+        /// <param name="hiddenLayers">The MADE hidden layers (or residual blocks); at least 1.</param>
+        /// <param name="logScaleBound">The bound B on the absolute log-scale; greater than 0.</param>
+        /// <param name="residual">Whether MADE uses residual blocks.</param>
+        public MaskedAutoregressive(int dimension, int hiddenUnits, int hiddenLayers, double logScaleBound, bool residual = false)
+            : base(TypeName, dimension, new AffineTransform(logScaleBound), hiddenUnits, hiddenLayers, residual, parallelOnSamplingSide: false)
+        {
+        }
+
+        internal static MaskedAutoregressive Create(JsonObject s)
+        {
+            (int d, int units, int layers, bool residual) = Read(s);
+            return new MaskedAutoregressive(d, units, layers, AffineTransform.Create(s).LogScaleBound, residual);
+        }
+    }
+
+    /// <summary>
+    /// An inverse autoregressive flow layer (IAF; Kingma et al., 2016): on the sampling side
+    /// <c>x_i = z_i exp(s_i) + t_i</c> with <c>(s_i, t_i)</c> from <c>z_1..z_(i-1)</c>. Sampling (and the density of
+    /// its own samples) is one network pass; the density of given data is exact but takes d sequential passes.
+    /// </summary>
+    public sealed class InverseAutoregressive : AutoregressiveLayer
+    {
+        internal const string TypeName = nameof(InverseAutoregressive);
+
+        /// <summary>Creates the layer.</summary>
+        /// <param name="dimension">d, at least 1.</param>
+        /// <param name="hiddenUnits">The MADE hidden width; at least 1.</param>
+        /// <param name="hiddenLayers">The MADE hidden layers (or residual blocks); at least 1.</param>
+        /// <param name="logScaleBound">The bound B on the absolute log-scale; greater than 0.</param>
+        /// <param name="residual">Whether MADE uses residual blocks.</param>
+        public InverseAutoregressive(int dimension, int hiddenUnits, int hiddenLayers, double logScaleBound, bool residual = false)
+            : base(TypeName, dimension, new AffineTransform(logScaleBound), hiddenUnits, hiddenLayers, residual, parallelOnSamplingSide: true)
+        {
+        }
+
+        internal static InverseAutoregressive Create(JsonObject s)
+        {
+            (int d, int units, int layers, bool residual) = Read(s);
+            return new InverseAutoregressive(d, units, layers, AffineTransform.Create(s).LogScaleBound, residual);
+        }
+    }
+
+    /// <summary>
+    /// The autoregressive rational-quadratic spline layer of Neural Spline Flows: each feature goes through a spline
+    /// of K bins on <c>[-B, B]</c> (identity outside) whose parameters MADE computes from the features before it.
+    /// Density is one network pass; sampling is exact but takes d sequential passes.
+    /// </summary>
+    public sealed class SplineAutoregressive : AutoregressiveLayer
+    {
+        internal const string TypeName = nameof(SplineAutoregressive);
+
+        /// <summary>Creates the layer.</summary>
+        /// <param name="dimension">d, at least 1.</param>
+        /// <param name="hiddenUnits">The MADE hidden width; at least 1.</param>
+        /// <param name="hiddenLayers">The MADE hidden layers (or residual blocks); at least 1.</param>
+        /// <param name="bins">K, at least 2.</param>
+        /// <param name="tailBound">B, greater than 0.</param>
+        /// <param name="residual">Whether MADE uses residual blocks.</param>
+        public SplineAutoregressive(int dimension, int hiddenUnits, int hiddenLayers, int bins, double tailBound, bool residual = false)
+            : base(TypeName, dimension, new SplineTransform(bins, tailBound), hiddenUnits, hiddenLayers, residual, parallelOnSamplingSide: false)
+        {
+        }
+
+        internal static SplineAutoregressive Create(JsonObject s)
+        {
+            (int d, int units, int layers, bool residual) = Read(s);
+            SplineTransform spline = SplineTransform.Create(s);
+            return new SplineAutoregressive(d, units, layers, spline.Bins, spline.TailBound, residual);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML.NormalizingFlows.Onnx;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows.Layers
+{
+    /// <summary>
+    /// An invertible linear layer in LU form (Kingma and Dhariwal, 2018): <c>y = W x</c> with <c>W = P L U</c>, P a
+    /// fixed permutation, L unit lower-triangular, U upper-triangular with diagonal <c>exp(s)</c>; so
+    /// <c>log|det J| = sum(s)</c> costs O(d) and W stays invertible. Starts as the permutation P.
+    /// </summary>
+    public sealed class LUInvertibleLinear : FlowLayer, IOnnxExportableLayer
+    {
+        internal const string TypeName = nameof(LUInvertibleLinear);
+
+        private readonly Parameter lower;
+        private readonly Parameter upper;
+        private readonly Parameter logDiagonal;
+        private readonly Tensor order;
+
+        /// <summary>Creates the layer.</summary>
+        /// <param name="order">The permutation P as a source index per output feature (each of <c>0 .. d-1</c> once).</param>
+        public LUInvertibleLinear(int[] order) : base(TypeName, order?.Length ?? 0)
+        {
+            ArgumentNullException.ThrowIfNull(order);
+            if (!order.OrderBy(v => v).SequenceEqual(Enumerable.Range(0, order.Length)))
+                throw new ArgumentException($"The order must hold each of 0..{order.Length - 1} exactly once.", nameof(order));
+            lower = new Parameter(zeros(Dimension, Dimension));
+            upper = new Parameter(zeros(Dimension, Dimension));
+            logDiagonal = new Parameter(zeros(Dimension));
+            this.order = tensor(order.Select(v => (long)v).ToArray());
+            register_buffer(nameof(this.order), this.order);
+            RegisterComponents();
+        }
+
+        /// <summary>The layer with a seeded random permutation.</summary>
+        /// <param name="dimension">d.</param>
+        /// <param name="random">The source of randomness.</param>
+        /// <returns>The layer.</returns>
+        public static LUInvertibleLinear WithRandomPermutation(int dimension, Random random)
+        {
+            ArgumentNullException.ThrowIfNull(random);
+            int[] order = Enumerable.Range(0, dimension).ToArray();
+            random.Shuffle(order);
+            return new LUInvertibleLinear(order);
+        }
+
+        /// <inheritdoc />
+        public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) =>
+            (input.matmul(Weight().t()), logDiagonal.sum().expand(input.shape[0]));
+
+        /// <inheritdoc />
+        public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) =>
+            (input.matmul(linalg.inv(Weight()).t()), logDiagonal.sum().neg().expand(input.shape[0]));
+
+        /// <inheritdoc />
+        public (string Output, string? LogAbsDetJacobian) ExportForward(OnnxGraph graph, string input, string stateKeyPrefix) =>
+            Export(graph, input, inverse: false);
+
+        /// <inheritdoc />
+        public (string Output, string? LogAbsDetJacobian) ExportInverse(OnnxGraph graph, string input, string stateKeyPrefix) =>
+            Export(graph, input, inverse: true);
+
+        /// <inheritdoc />
+        public ComponentDescription Describe()
+        {
+            using var scope = NewDisposeScope();
+            return new ComponentDescription(TypeName, new JsonObject
+            {
+                ["order"] = new JsonArray(order.data<long>().ToArray().Select(v => (JsonNode)v).ToArray()),
+            });
+        }
+
+        internal static LUInvertibleLinear Create(JsonObject settings) =>
+            new(settings["order"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray());
+
+        // W = P L U; row i of P L U is row order[i] of L U.
+        private Tensor Weight()
+        {
+            Tensor l = lower.tril(-1) + eye(Dimension, dtype: lower.dtype, device: lower.device);
+            Tensor u = upper.triu(1) + diag(logDiagonal.exp());
+            return l.matmul(u).index_select(0, order);
+        }
+
+        // The matrix (or its inverse) and the log-determinant are fixed once exported: they become constants.
+        private (string Output, string? LogAbsDetJacobian) Export(OnnxGraph graph, string input, bool inverse)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            Tensor w = Weight().to_type(ScalarType.Float64);
+            Tensor matrix = (inverse ? linalg.inv(w) : w).t().contiguous().to_type(ScalarType.Float32);
+            double logDet = logDiagonal.sum().to_type(ScalarType.Float64).item<double>();
+            string output = graph.Node("MatMul", new[] { input, graph.Constant(matrix.data<float>().ToArray(), new long[] { Dimension, Dimension }) });
+            return (output, graph.Constant((float)(inverse ? -logDet : logDet)));
+        }
+    }
+}
