@@ -49,10 +49,15 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>The base (latent) distribution.</summary>
         public BaseDistribution BaseDistribution => baseDistribution;
 
-        /// <summary>The element type of the flow's parameters and buffers (the type its inputs must have).</summary>
-        public ScalarType ElementType =>
+        /// <summary>
+        /// The element type of the flow's floating parameters and buffers (the type its inputs must have); Float32 for a
+        /// flow without any (for example one made of permutations only), which then accepts any floating input.
+        /// </summary>
+        public ScalarType ElementType => FloatingStateType ?? ScalarType.Float32;
+
+        private ScalarType? FloatingStateType =>
             parameters().Select(p => p.dtype).Concat(buffers().Where(b => b.is_floating_point()).Select(b => b.dtype))
-                .DefaultIfEmpty(ScalarType.Float32).First();
+                .Select(t => (ScalarType?)t).FirstOrDefault();
 
         /// <summary>The device of the flow's parameters and buffers.</summary>
         public Device Device => parameters().Concat(buffers()).Select(p => p.device).DefaultIfEmpty(CPU).First();
@@ -124,7 +129,7 @@ namespace Microsoft.ML.NormalizingFlows
             ArgumentNullException.ThrowIfNull(rows, name);
             if (rows.dim() != 2 || rows.shape[1] != Dimension)
                 throw new ArgumentException($"Expected rows of shape [N, {Dimension}] but got [{string.Join(", ", rows.shape)}].", name);
-            ScalarType expected = ElementType;
+            ScalarType expected = FloatingStateType ?? (rows.is_floating_point() ? rows.dtype : ScalarType.Float32);
             if (rows.dtype != expected)
                 throw new ArgumentException($"Expected {expected} rows (the flow's element type) but got {rows.dtype}; convert the input or the flow.", name);
         }

@@ -49,11 +49,11 @@ namespace Microsoft.ML.NormalizingFlows.Layers
 
         /// <inheritdoc />
         public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) =>
-            (input.matmul(Weight().t()), logDiagonal.sum().expand(input.shape[0]));
+            (input.matmul(Weight().t().to_type(input.dtype)), logDiagonal.sum().expand(input.shape[0]));
 
         /// <inheritdoc />
         public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) =>
-            (input.matmul(linalg.inv(Weight()).t()), logDiagonal.sum().neg().expand(input.shape[0]));
+            (input.matmul(linalg.inv(Weight()).t().to_type(input.dtype)), logDiagonal.sum().neg().expand(input.shape[0]));
 
         /// <inheritdoc />
         public (string Output, string? LogAbsDetJacobian) ExportForward(OnnxGraph graph, string input, string stateKeyPrefix) =>
@@ -76,11 +76,12 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         internal static LUInvertibleLinear Create(JsonObject settings) =>
             new(settings["order"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray());
 
-        // W = P L U; row i of P L U is row order[i] of L U.
+        // W = P L U in float64 (so that the inverse is accurate and the ONNX export uses the same rounded matrix);
+        // row i of P L U is row order[i] of L U.
         private Tensor Weight()
         {
-            Tensor l = lower.tril(-1) + eye(Dimension, dtype: lower.dtype, device: lower.device);
-            Tensor u = upper.triu(1) + diag(logDiagonal.exp());
+            Tensor l = lower.to_type(ScalarType.Float64).tril(-1) + eye(Dimension, dtype: ScalarType.Float64, device: lower.device);
+            Tensor u = upper.to_type(ScalarType.Float64).triu(1) + diag(logDiagonal.to_type(ScalarType.Float64).exp());
             return l.matmul(u).index_select(0, order);
         }
 
@@ -89,7 +90,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            Tensor w = Weight().to_type(ScalarType.Float64);
+            Tensor w = Weight();
             Tensor matrix = (inverse ? linalg.inv(w) : w).t().contiguous().to_type(ScalarType.Float32);
             double logDet = logDiagonal.sum().to_type(ScalarType.Float64).item<double>();
             string output = graph.Node("MatMul", new[] { input, graph.Constant(matrix.data<float>().ToArray(), new long[] { Dimension, Dimension }) });

@@ -49,6 +49,16 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <returns>The value name.</returns>
         public string Constant(float[] values) => AddConstant(StateTensor.Float(values, new long[] { values.Length }));
 
+        /// <summary>A double (float64) constant, a scalar.</summary>
+        /// <param name="value">The value.</param>
+        /// <returns>The value name.</returns>
+        public string Constant(double value) => AddConstant(StateTensor.Double(new[] { value }, Array.Empty<long>()));
+
+        /// <summary>A double (float64) vector constant.</summary>
+        /// <param name="values">The values.</param>
+        /// <returns>The value name.</returns>
+        public string Constant(double[] values) => AddConstant(StateTensor.Double(values, new long[] { values.Length }));
+
         /// <summary>A float constant of any shape (for values derived from the flow's state at export, such as a matrix inverse).</summary>
         /// <param name="values">The values, row-major.</param>
         /// <param name="shape">The shape.</param>

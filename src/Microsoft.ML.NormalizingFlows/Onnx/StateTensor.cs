@@ -4,14 +4,20 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.NormalizingFlows.Onnx
 {
-    /// <summary>A flow's parameter or buffer as ONNX stores it: float32 (floating values) or int64 (indices).</summary>
+    /// <summary>
+    /// A flow's parameter or buffer as ONNX stores it: float32 (floating values) or int64 (indices); float64 only for
+    /// graph constants of float64 arithmetic.
+    /// </summary>
     internal sealed class StateTensor
     {
-        private StateTensor(float[]? floats, long[]? longs, long[] shape)
+        private readonly double[]? doubles;
+
+        private StateTensor(float[]? floats, long[]? longs, long[] shape, double[]? doubles = null)
         {
             Floats = floats;
             Longs = longs;
             Shape = shape;
+            this.doubles = doubles;
         }
 
         public float[]? Floats { get; }
@@ -23,6 +29,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         public static StateTensor Float(float[] values, long[] shape) => new(values, null, shape);
 
         public static StateTensor Int64(long[] values, long[] shape) => new(null, values, shape);
+
+        public static StateTensor Double(double[] values, long[] shape) => new(null, null, shape, values);
 
         /// <summary>Copies a TorchSharp tensor: floating types become float32, integer types int64.</summary>
         public static StateTensor From(Tensor tensor)
@@ -67,6 +75,11 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             {
                 proto.DataType = (int)TensorProto.Types.DataType.Float;
                 proto.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Floats.AsSpan()));
+            }
+            else if (doubles is not null)
+            {
+                proto.DataType = (int)TensorProto.Types.DataType.Double;
+                proto.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(doubles.AsSpan()));
             }
             else
             {

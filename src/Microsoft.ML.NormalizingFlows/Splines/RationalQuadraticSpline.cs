@@ -14,7 +14,8 @@ namespace Microsoft.ML.NormalizingFlows.Splines
     /// selection is finite and gradients stay finite for any input (the repeated NaN bug of other libraries). The bin
     /// search is a count of knots below the input (comparisons and a sum, no <c>searchsorted</c>), which exports to ONNX.
     /// Parameter layout along the last axis: K unnormalized widths, K unnormalized heights, K - 1 unnormalized interior
-    /// derivatives (3K - 1 values).
+    /// derivatives (3K - 1 values). The spline arithmetic runs in float64 whatever the input type: where a conditioner
+    /// gives extreme parameters (steep bins), float32 would lose several digits, most of all in the inverse.
     /// </remarks>
     public static class RationalQuadraticSpline
     {
@@ -39,6 +40,13 @@ namespace Microsoft.ML.NormalizingFlows.Splines
         public static (Tensor Output, Tensor LogAbsDet) Apply(Tensor input, Tensor parameters, int bins, double tailBound, bool inverse)
         {
             using var scope = NewDisposeScope();
+            ScalarType type = input.dtype;
+            (Tensor output, Tensor logAbsDet) = ApplyInFloat64(input.to_type(ScalarType.Float64), parameters.to_type(ScalarType.Float64), bins, tailBound, inverse);
+            return (output.to_type(type).MoveToOuterDisposeScope(), logAbsDet.to_type(type).MoveToOuterDisposeScope());
+        }
+
+        private static (Tensor Output, Tensor LogAbsDet) ApplyInFloat64(Tensor input, Tensor parameters, int bins, double tailBound, bool inverse)
+        {
             Tensor inside = input.ge(-tailBound).logical_and(input.le(tailBound));
             Tensor x = input.clamp(-tailBound, tailBound);
 
@@ -86,9 +94,7 @@ namespace Microsoft.ML.NormalizingFlows.Splines
                                    - 2 * denominator.log();
             if (inverse) logDerivative = logDerivative.neg();
 
-            Tensor result = where(inside, output, input);
-            Tensor logAbsDet = where(inside, logDerivative, zeros_like(logDerivative));
-            return (result.MoveToOuterDisposeScope(), logAbsDet.MoveToOuterDisposeScope());
+            return (where(inside, output, input), where(inside, logDerivative, zeros_like(logDerivative)));
         }
 
         // Knot positions [..., K + 1] from -B to B and bin sizes [..., K], each bin at least MinimumBinSize of the interval.

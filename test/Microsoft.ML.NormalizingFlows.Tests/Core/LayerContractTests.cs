@@ -16,6 +16,12 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
         {
             using var scope = NewDisposeScope();
             using FlowLayer layer = TestLayers.Create(name, d);
+            if (TestLayers.SamplingOnly(name))
+            {
+                var e = Assert.ThrowsExactly<NotSupportedException>(() => layer.Forward(randn(4, d)));
+                StringAssert.Contains(e.Message, "no closed-form inverse");
+                return;
+            }
             Tensor x = randn(256, d);
             (Tensor z, Tensor forwardLogDet) = layer.Forward(x);
             (Tensor back, Tensor inverseLogDet) = layer.Inverse(z);
@@ -34,7 +40,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
             using FlowLayer layer = TestLayers.Create(name, d);
             layer.to(ScalarType.Float64);
             Tensor x = randn(32, d, dtype: ScalarType.Float64);
-            AssertLogDetMatchesJacobian(name + " forward", x, layer.Forward);
+            if (!TestLayers.SamplingOnly(name)) AssertLogDetMatchesJacobian(name + " forward", x, layer.Forward);
             AssertLogDetMatchesJacobian(name + " inverse", x, layer.Inverse);
         }
 
@@ -45,13 +51,41 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
             using var scope = NewDisposeScope();
             using FlowLayer layer = TestLayers.Create(name, d);
             Tensor x = (randn(64, d) * 3).requires_grad_(true);
-            (Tensor z, Tensor logDet) = layer.Forward(x);
-            (z.square().sum() + logDet.sum()).backward();
+            if (layer is TestLayers.FlowAsLayer whole)
+            {
+                whole.Flow.LogDensity(x).sum().backward(); // reaches the base distribution's parameters too
+            }
+            else
+            {
+                (Tensor z, Tensor logDet) = TestLayers.SamplingOnly(name) ? layer.Inverse(x) : layer.Forward(x);
+                (z.square().sum() + logDet.sum()).backward();
+            }
             Assert.IsTrue(x.grad is not null && x.grad.isfinite().all().item<bool>(), $"{name}: the input gradient is missing or not finite");
             foreach (var (pname, p) in layer.named_parameters())
             {
                 Assert.IsNotNull(p.grad, $"{name}: parameter {pname} received no gradient");
                 Assert.IsTrue(p.grad.isfinite().all().item<bool>(), $"{name}: parameter {pname} has a non-finite gradient");
+            }
+        }
+
+        [TestMethod]
+        [DynamicData(nameof(Layers))]
+        public void ValuesAndGradientsAreFiniteFarOutside(string name, int d)
+        {
+            // |x| = 1e4 in every feature (signs mixed): far outside any spline interval and any training data.
+            using var scope = NewDisposeScope();
+            using FlowLayer layer = TestLayers.Create(name, d);
+            Tensor signs = randn(32, d).sign();
+            foreach (bool inverse in TestLayers.SamplingOnly(name) ? new[] { true } : new[] { false, true })
+            {
+                layer.zero_grad();
+                Tensor x = (signs * 1e4).requires_grad_(true);
+                (Tensor y, Tensor logDet) = inverse ? layer.Inverse(x) : layer.Forward(x);
+                Assert.IsTrue(y.isfinite().all().item<bool>() && logDet.isfinite().all().item<bool>(), $"{name} (inverse: {inverse}): non-finite values");
+                (y.sum() + logDet.sum()).backward();
+                Assert.IsTrue(x.grad!.isfinite().all().item<bool>(), $"{name} (inverse: {inverse}): non-finite input gradient");
+                foreach (var (pname, p) in layer.named_parameters())
+                    Assert.IsTrue(p.grad is null || p.grad.isfinite().all().item<bool>(), $"{name} (inverse: {inverse}): non-finite gradient of {pname}");
             }
         }
 

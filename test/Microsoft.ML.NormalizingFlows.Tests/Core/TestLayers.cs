@@ -1,53 +1,84 @@
+using Microsoft.ML.NormalizingFlows.Distributions;
 using Microsoft.ML.NormalizingFlows.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.NormalizingFlows.Tests.Core
 {
-    /// <summary>The registry of every layer type the tests check: built-in layers, a user layer and a whole flow.</summary>
+    /// <summary>
+    /// The registry of every layer type the tests check: each built-in layer, every preset (a whole flow counts as one
+    /// layer), flows over each base distribution, and a user layer.
+    /// </summary>
     internal static class TestLayers
     {
-        public static IEnumerable<object[]> All()
+        private static readonly string[] Kinds =
         {
-            foreach (int d in new[] { 1, 2, 3, 6 })
-            {
-                yield return new object[] { $"Standardization d={d}", d };
-                yield return new object[] { $"Permutation d={d}", d };
-                yield return new object[] { $"AffineCoupling even d={d}", d };
-                yield return new object[] { $"AffineCoupling odd d={d}", d };
-                yield return new object[] { $"RealNvp flow d={d}", d };
-                yield return new object[] { $"ElementwiseAffine (user layer) d={d}", d };
-            }
-        }
+            "Standardization", "Permutation", "AffineCoupling even", "AffineCoupling odd", "SplineCoupling even", "SplineCoupling odd",
+            "MaskedAutoregressive", "MaskedAutoregressive residual", "InverseAutoregressive", "SplineAutoregressive", "ActNorm",
+            "LUInvertibleLinear", "PlanarLayer", "RadialLayer",
+            "Preset RealNvp", "Preset NeuralSplineCoupling", "Preset NeuralSplineAutoregressive", "Preset MaskedAutoregressive",
+            "Preset InverseAutoregressive", "Base DiagonalGaussian", "Base StudentT", "ElementwiseAffine (user layer)",
+        };
 
-        /// <summary>Builds the named layer with random (not identity) parameters. The whole RealNVP flow counts as one layer.</summary>
+        public static IEnumerable<object[]> All() =>
+            from d in new[] { 1, 2, 3, 6 } from kind in Kinds select new object[] { $"{kind} d={d}", d };
+
+        /// <summary>Layers that exist only on the sampling side (no closed-form inverse).</summary>
+        public static bool SamplingOnly(string name) => name.StartsWith("PlanarLayer") || name.StartsWith("RadialLayer");
+
+        /// <summary>Builds the named layer with random (not identity) parameters.</summary>
         public static FlowLayer Create(string name, int d)
         {
             manual_seed(17);
             var random = new Random(17);
-            FlowLayer layer = name.Split(' ')[0] switch
+            string[] words = name.Split(' ');
+            FlowLayer layer = words[0] switch
             {
                 "Standardization" => new Standardization(
                     Enumerable.Range(0, d).Select(_ => random.NextDouble() * 10 - 5).ToArray(),
-                    Enumerable.Range(0, d).Select(_ => Math.Exp(random.NextDouble() * 4 - 2)).ToArray()),
+                    Enumerable.Range(0, d).Select(_ => System.Math.Exp(random.NextDouble() * 4 - 2)).ToArray()),
                 "Permutation" => Permutation.Random(d, random),
                 "ElementwiseAffine" => new ElementwiseAffine(d),
-                "AffineCoupling" => new AffineCoupling(AffineCoupling.AlternatingMask(d, name.Contains("odd") ? 1 : 0), 16, 2, 3.0),
-                "RealNvp" => new FlowAsLayer(FlowFactory.RealNvp(d, 4, 16, 2, 3.0, randomPermutations: true, seed: 17,
-                    new Standardization(Enumerable.Repeat(1.5, d).ToArray(), Enumerable.Repeat(2.5, d).ToArray()))),
+                "AffineCoupling" => new AffineCoupling(CouplingLayer.AlternatingMask(d, words[1] == "odd" ? 1 : 0), 16, 2, 3.0),
+                "SplineCoupling" => new SplineCoupling(CouplingLayer.AlternatingMask(d, words[1] == "odd" ? 1 : 0), 16, 2, 6, 3.0),
+                "MaskedAutoregressive" => new MaskedAutoregressive(d, 16, 2, 3.0, residual: words[1] == "residual"),
+                "InverseAutoregressive" => new InverseAutoregressive(d, 16, 2, 3.0),
+                "SplineAutoregressive" => new SplineAutoregressive(d, 16, 2, 6, 3.0),
+                "ActNorm" => new ActNorm(d),
+                "LUInvertibleLinear" => LUInvertibleLinear.WithRandomPermutation(d, random),
+                "PlanarLayer" => new PlanarLayer(d),
+                "RadialLayer" => new RadialLayer(d),
+                "Preset" => new FlowAsLayer(Preset(Enum.Parse<FlowPreset>(words[1]), d, BaseDistributionKind.StandardNormal)),
+                "Base" => new FlowAsLayer(Preset(FlowPreset.RealNvp, d, Enum.Parse<BaseDistributionKind>(words[1]))),
                 _ => throw new ArgumentException(name),
             };
-            // A composition of random layers multiplies their scales (up to exp(3) each); keep the flow's latents of order 10
-            // so that float32 round trips measure the composition, not the amplification of rounding.
-            Perturb(layer, layer is FlowAsLayer ? 0.1 : 0.5);
+            // Random but not pathological: conditioner outputs of order one give splines whose slopes stay within a few
+            // orders of magnitude (float32 round trips on standardized inputs then hold to 1e-5), and a whole flow's
+            // latents stay of order 10 (a composition multiplies the layers' scales).
+            Perturb(layer, layer is FlowAsLayer ? 0.1 : 0.2);
             return layer;
         }
 
-        /// <summary>Random parameters: coupling conditioners start at zero (the identity map), which would make the checks trivial.</summary>
+        private static NormalizingFlow Preset(FlowPreset preset, int d, BaseDistributionKind baseKind)
+        {
+            var architecture = new FlowArchitecture
+            {
+                Preset = preset, NumberOfLayers = 3, HiddenUnits = 16, HiddenLayers = 2, NumberOfBins = 5, TailBound = 3,
+                RandomPermutations = true, ActNorm = preset == FlowPreset.MaskedAutoregressive, BaseDistribution = baseKind,
+            };
+            NormalizingFlow flow = FlowFactory.Create(d, architecture, seed: 17,
+                new Standardization(Enumerable.Repeat(1.5, d).ToArray(), Enumerable.Repeat(2.5, d).ToArray()));
+            using (no_grad()) flow.LogDensity(randn(64, d) * 2.5 + 1.5); // initializes ActNorm layers from data
+            flow.eval();
+            return flow;
+        }
+
+        /// <summary>Random parameters: conditioners start at zero (the identity map), which would make the checks trivial.</summary>
         private static void Perturb(nn.Module module, double scale)
         {
             using var noGrad = no_grad();
-            foreach (var p in module.parameters()) p.copy_(randn_like(p) * scale);
+            foreach (var p in module.parameters()) p.add_(randn_like(p) * scale);
+            module.eval();
         }
 
         /// <summary>A whole flow seen as one layer (its map to the latent space and back).</summary>
@@ -63,13 +94,13 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
 
             public NormalizingFlow Flow => flow;
 
-            public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) => Flow.ToLatentWithLogDet(input);
+            public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) => flow.ToLatentWithLogDet(input);
 
             public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input)
             {
-                (Tensor samples, Tensor logDensity) = Flow.FromLatent(input);
+                (Tensor samples, Tensor logDensity) = flow.FromLatent(input);
                 // log p(x) = log p(z) - log|det dx/dz|, so log|det dx/dz| = log p(z) - log p(x).
-                return (samples, Flow.BaseDistribution.LogProb(input) - logDensity);
+                return (samples, flow.BaseDistribution.LogProb(input) - logDensity);
             }
         }
     }
