@@ -61,6 +61,9 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>Adam's step size. Range: greater than 0, at most 1. Default 1e-3.</summary>
             public double LearningRate = 1e-3;
 
+            /// <summary>How the learning rate changes over the fit. Default <see cref="LearningRateSchedule.Cosine"/> (to 1% over MaxEpochs).</summary>
+            public LearningRateSchedule Schedule = LearningRateSchedule.Cosine;
+
             /// <summary>The largest allowed global gradient norm; 0 turns clipping off. Range: 0 or more. Default 10.</summary>
             public double GradientClipNorm = 10;
 
@@ -141,6 +144,7 @@ namespace Microsoft.ML.NormalizingFlows
                 MaxEpochs = MaxEpochs,
                 BatchSize = BatchSize,
                 LearningRate = LearningRate,
+                Schedule = Schedule,
                 GradientClipNorm = GradientClipNorm,
                 EarlyStoppingPatience = EarlyStoppingPatience,
                 Seed = Seed,

@@ -1,5 +1,15 @@
 namespace Microsoft.ML.NormalizingFlows.Training
 {
+    /// <summary>How the learning rate changes during a fit.</summary>
+    public enum LearningRateSchedule
+    {
+        /// <summary>The learning rate stays as set.</summary>
+        Constant,
+
+        /// <summary>Cosine annealing from the learning rate to 1% of it over <c>MaxEpochs</c> (per step).</summary>
+        Cosine,
+    }
+
     /// <summary>Settings of a maximum-likelihood (forward KL) fit with mini-batch Adam. Each range is checked by <see cref="Validate"/>.</summary>
     public sealed class MaximumLikelihoodOptions
     {
@@ -11,6 +21,9 @@ namespace Microsoft.ML.NormalizingFlows.Training
 
         /// <summary>Adam's step size. Range: greater than 0, at most 1. Default 1e-3.</summary>
         public double LearningRate { get; set; } = 1e-3;
+
+        /// <summary>How the learning rate changes over the fit. Default <see cref="LearningRateSchedule.Cosine"/>.</summary>
+        public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Cosine;
 
         /// <summary>The largest allowed global gradient norm; larger gradients are scaled down. 0 turns clipping off. Range: 0 or more. Default 10.</summary>
         public double GradientClipNorm { get; set; } = 10;
@@ -45,6 +58,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
             Check(MaxEpochs is >= 1 and <= 100_000, nameof(MaxEpochs), MaxEpochs, "from 1 to 100000");
             Check(BatchSize is >= 1 and <= 1 << 20, nameof(BatchSize), BatchSize, "from 1 to 1048576");
             Check(LearningRate > 0 && LearningRate <= 1, nameof(LearningRate), LearningRate, "greater than 0 and at most 1");
+            Check(Enum.IsDefined(Schedule), nameof(Schedule), Schedule, "Constant or Cosine");
             Check(GradientClipNorm >= 0 && double.IsFinite(GradientClipNorm), nameof(GradientClipNorm), GradientClipNorm, "0 (off) or a finite positive norm");
             Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "0 (off) or more");
             Check(NumberOfThreads is null or >= 1, nameof(NumberOfThreads), NumberOfThreads, "null or at least 1");

@@ -39,6 +39,10 @@ namespace Microsoft.ML.NormalizingFlows.Training
             using Generator generator = new Generator().manual_seed(options.Seed);
 
             long rows = train.shape[0];
+            long stepsPerEpoch = (rows + options.BatchSize - 1) / options.BatchSize;
+            var scheduler = options.Schedule == LearningRateSchedule.Cosine
+                ? optim.lr_scheduler.CosineAnnealingLR(optimizer, (int)Math.Min(int.MaxValue, stepsPerEpoch * options.MaxEpochs), options.LearningRate / 100)
+                : null;
             long steps = 0;
             var epochs = new List<TrainingProgress>();
             double bestValidation = double.NegativeInfinity;
@@ -60,6 +64,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
                             long count = Math.Min(options.BatchSize, rows - start);
                             steps++;
                             double loss = Step(flow, optimizer, parameters, train, order, start, count, options.GradientClipNorm, epoch, steps);
+                            scheduler?.step();
                             lossSum += loss * count;
                             seen += count;
                         }
