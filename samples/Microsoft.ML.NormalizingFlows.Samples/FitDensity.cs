@@ -31,7 +31,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
             IDataView data = LoadFeatures(ml, values, d);
             var options = new NormalizingFlowEstimator.Options
             {
-                NumberOfLayers = 6,
+                NumberOfLayers = 3,
                 HiddenUnits = 32,
                 MaxEpochs = arguments.MaxEpochs,
                 BatchSize = 32,

@@ -29,8 +29,8 @@ namespace Microsoft.ML
             this TransformsCatalog catalog,
             string featureColumnName = NormalizingFlowEstimator.DefaultColumnNames.Features,
             string logDensityColumnName = NormalizingFlowEstimator.DefaultColumnNames.LogDensity,
-            FlowPreset preset = FlowPreset.RealNvp,
-            int numberOfLayers = 8,
+            FlowPreset preset = FlowPreset.NeuralSplineCoupling,
+            int numberOfLayers = 5,
             int maxEpochs = 100,
             int seed = 0) =>
             catalog.NormalizingFlow(new NormalizingFlowEstimator.Options

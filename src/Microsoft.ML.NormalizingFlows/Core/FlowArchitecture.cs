@@ -35,11 +35,11 @@ namespace Microsoft.ML.NormalizingFlows
     /// <summary>The architecture of a preset flow. Each range is checked by <see cref="Validate"/>.</summary>
     public sealed record FlowArchitecture
     {
-        /// <summary>The preset. Default <see cref="FlowPreset.RealNvp"/>.</summary>
-        public FlowPreset Preset { get; init; } = FlowPreset.RealNvp;
+        /// <summary>The preset. Default <see cref="FlowPreset.NeuralSplineCoupling"/>.</summary>
+        public FlowPreset Preset { get; init; } = FlowPreset.NeuralSplineCoupling;
 
-        /// <summary>The number of transform layers (couplings or autoregressive layers). Range: 1 to 64. Default 8.</summary>
-        public int NumberOfLayers { get; init; } = 8;
+        /// <summary>The number of transform layers (couplings or autoregressive layers). Range: 1 to 64. Default 5.</summary>
+        public int NumberOfLayers { get; init; } = 5;
 
         /// <summary>The conditioners' hidden width. Range: 1 to 4096. Default 64.</summary>
         public int HiddenUnits { get; init; } = 64;

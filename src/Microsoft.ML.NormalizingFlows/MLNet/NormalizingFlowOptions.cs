@@ -19,11 +19,14 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>The added column of latent values (a vector of Single), or <c>null</c> (the default) for none.</summary>
             public string? LatentColumnName;
 
-            /// <summary>The architecture. Default <see cref="FlowPreset.RealNvp"/>; see the README for which to pick.</summary>
-            public FlowPreset Preset = FlowPreset.RealNvp;
+            /// <summary>
+            /// The architecture. Default <see cref="FlowPreset.NeuralSplineCoupling"/> (accurate and fast both ways; chosen by
+            /// the README's preset benchmark); see the README for which to pick.
+            /// </summary>
+            public FlowPreset Preset = FlowPreset.NeuralSplineCoupling;
 
-            /// <summary>The number of transform layers (couplings or autoregressive layers). Range: 1 to 64. Default 8.</summary>
-            public int NumberOfLayers = 8;
+            /// <summary>The number of transform layers (couplings or autoregressive layers). Range: 1 to 64. Default 5.</summary>
+            public int NumberOfLayers = 5;
 
             /// <summary>The width of each conditioner's hidden layers. Range: 1 to 4096. Default 64.</summary>
             public int HiddenUnits = 64;

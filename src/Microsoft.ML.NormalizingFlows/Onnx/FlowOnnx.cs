@@ -45,7 +45,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             DensityModel(flow, metadata ?? new FlowFileMetadata()).ToByteArray();
 
         /// <summary>
-        /// The sampling graph: input <c>noise [N, d]</c> (base-distribution draws, so results are reproducible);
+        /// The sampling graph: input <c>noise [N, d]</c>, draws from the flow's base distribution (standard-normal draws
+        /// for the default base; draw them yourself, so results are reproducible);
         /// outputs <c>samples [N, d]</c> in the data's units and their <c>log_density [N]</c>.
         /// </summary>
         /// <param name="flow">The flow.</param>
