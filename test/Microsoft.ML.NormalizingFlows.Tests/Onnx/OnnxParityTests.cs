@@ -76,6 +76,22 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
         }
 
         [TestMethod]
+        public void EveryLayersGraphsPassTheOnnxChecker()
+        {
+            if (!OnnxChecker.Available)
+                Assert.Inconclusive("The ONNX checker (Debian package python3-onnx) is not installed; .ci/run installs it.");
+            foreach (object[] row in Layers().Where(r => (int)r[1] == 3))
+            {
+                string name = (string)row[0];
+                using var scope = NewDisposeScope();
+                using FlowLayer layer = TestLayers.Create(name, 3);
+                NormalizingFlow flow = AsFlow(layer);
+                if (!TestLayers.SamplingOnly(name)) Assert.IsNull(OnnxChecker.Check(FlowOnnx.ExportDensity(flow)), name + " density graph");
+                Assert.IsNull(OnnxChecker.Check(FlowOnnx.ExportSampling(flow)), name + " sampling graph");
+            }
+        }
+
+        [TestMethod]
         public void ALayerWithoutAnInverseExportsOnlyTheSamplingGraph()
         {
             using var scope = NewDisposeScope();
