@@ -43,7 +43,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                 IDataView data = FeatureRows.Load(ml, values, d);
                 using NormalizingFlowTransformer flow = ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
                 {
-                    NumberOfLayers = 8, HiddenUnits = 64, MaxEpochs = 1, ValidationFraction = 0, GpuDeviceId = gpu, FallbackToCpu = true,
+                    Preset = FlowPreset.RealNvp, NumberOfLayers = 8, HiddenUnits = 64, MaxEpochs = 1, ValidationFraction = 0, GpuDeviceId = gpu, FallbackToCpu = true,
                 }).Fit(ml.Data.TakeRows(data, 2000));
 
                 string zip = Path.Combine(Path.GetTempPath(), $"nf-bench-{d}.zip");
