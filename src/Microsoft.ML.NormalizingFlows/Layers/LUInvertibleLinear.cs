@@ -69,7 +69,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             using var scope = NewDisposeScope();
             return new ComponentDescription(TypeName, new JsonObject
             {
-                ["order"] = new JsonArray(order.data<long>().ToArray().Select(v => (JsonNode)v).ToArray()),
+                ["order"] = new JsonArray(order.data<long>().ToArray().Select(v => (JsonNode)(int)v).ToArray()),
             });
         }
 

@@ -171,17 +171,18 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         private static ComponentDescription FromJson(JsonNode? node) =>
             new(node!["type"]!.GetValue<string>(), node["settings"]!.AsObject());
 
-        private static NormalizingFlow Rebuild(JsonObject architecture, IEnumerable<TensorProto> initializers)
+        /// <summary>Builds the flow an architecture describes, then copies the stored state into it (when given).</summary>
+        internal static NormalizingFlow Rebuild(JsonObject architecture, IEnumerable<TensorProto>? initializers)
         {
             var elementType = Enum.Parse<ScalarType>(architecture["elementType"]!.GetValue<string>());
             var layers = architecture["layers"]!.AsArray().Select(n => FlowLayerRegistry.CreateLayer(FromJson(n))).ToList();
             var flow = new NormalizingFlow(FlowLayerRegistry.CreateDistribution(FromJson(architecture["base"])), layers);
             try
             {
-                var stored = initializers.ToDictionary(t => t.Name);
+                var stored = (initializers ?? Array.Empty<TensorProto>()).ToDictionary(t => t.Name);
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
-                foreach ((string key, Tensor target) in flow.state_dict())
+                foreach ((string key, Tensor target) in initializers is null ? Enumerable.Empty<KeyValuePair<string, Tensor>>() : flow.state_dict())
                 {
                     if (!stored.TryGetValue(key, out TensorProto? proto))
                         throw new InvalidDataException($"the file lacks the flow's state tensor '{key}'");

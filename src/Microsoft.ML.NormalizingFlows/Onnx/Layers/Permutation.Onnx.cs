@@ -21,7 +21,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         {
             using var scope = NewDisposeScope();
             long[] values = order.data<long>().ToArray();
-            return new ComponentDescription(TypeName, new JsonObject { ["order"] = new JsonArray(values.Select(v => (JsonNode)v).ToArray()) });
+            return new ComponentDescription(TypeName, new JsonObject { ["order"] = new JsonArray(values.Select(v => (JsonNode)(int)v).ToArray()) });
         }
 
         internal static Permutation Create(JsonObject settings) =>
