@@ -38,6 +38,10 @@ namespace Microsoft.ML.NormalizingFlows
             this.baseDistribution = baseDistribution;
             this.layers = nn.ModuleList(list);
             RegisterComponents();
+            // A flow lives as long as its owner, not as long as the dispose scope it happened to be built in (a transformer
+            // rebuilds its flow lazily, maybe inside a caller's scope): its parameters and buffers leave any scope.
+            foreach (Tensor tensor in parameters()) tensor.DetachFromDisposeScope();
+            foreach (Tensor tensor in buffers()) tensor.DetachFromDisposeScope();
         }
 
         /// <summary>The number of values in a row.</summary>

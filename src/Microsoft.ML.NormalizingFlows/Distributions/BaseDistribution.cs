@@ -27,7 +27,10 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
         /// <returns>Natural-log densities, one per row.</returns>
         public abstract Tensor LogProb(Tensor latent);
 
-        /// <summary>Draws <paramref name="count"/> independent rows.</summary>
+        /// <summary>
+        /// Draws <paramref name="count"/> independent rows; a distribution with parameters should draw them
+        /// reparameterized (differentiable in its parameters), as variational inference's path gradients need.
+        /// </summary>
         /// <param name="count">How many rows to draw.</param>
         /// <param name="dtype">The element type of the result.</param>
         /// <param name="device">The device of the result.</param>

@@ -31,9 +31,14 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
         public override Tensor LogProb(Tensor latent) =>
             ((latent - mean) * logScale.neg().exp()).square().sum(1).mul(-0.5) - logScale.sum() - Dimension * HalfLogTwoPi;
 
-        /// <inheritdoc />
+        /// <summary>Draws <c>mu + exp(s) e</c>, <c>e ~ N(0, I)</c>: reparameterized, so gradients reach the mean and scale.</summary>
+        /// <param name="count">How many rows to draw.</param>
+        /// <param name="dtype">The element type of the result.</param>
+        /// <param name="device">The device of the result.</param>
+        /// <param name="generator">A random generator for reproducible draws, or <c>null</c> for TorchSharp's global one.</param>
+        /// <returns>A tensor of shape <c>[count, Dimension]</c>.</returns>
         public override Tensor Sample(long count, ScalarType dtype, Device device, Generator? generator = null) =>
-            randn(new[] { count, (long)Dimension }, dtype: dtype, device: device, generator: generator) * logScale.exp().detach() + mean.detach();
+            randn(new[] { count, (long)Dimension }, dtype: dtype, device: device, generator: generator) * logScale.exp() + mean;
 
         /// <inheritdoc />
         public string ExportLogProb(OnnxGraph graph, string latent, string stateKeyPrefix)

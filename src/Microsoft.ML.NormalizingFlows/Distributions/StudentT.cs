@@ -10,7 +10,8 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
     /// Independent standard Student-t features with trainable degrees of freedom <c>nu = exp(l)</c> per feature, a
     /// heavy-tailed base for data with outliers (it tends to N(0, I) as nu grows):
     /// <c>log p(z) = sum(lgamma((nu + 1) / 2) - lgamma(nu / 2) - log(nu pi) / 2 - (nu + 1) / 2 log(1 + z^2 / nu))</c>.
-    /// Samples are <c>e / sqrt(g / nu)</c> with <c>e ~ N(0, 1)</c> and <c>g ~ chi-squared(nu)</c>.
+    /// Samples are <c>e / sqrt(g / nu)</c> with <c>e ~ N(0, 1)</c> and <c>g ~ chi-squared(nu)</c>; they carry no
+    /// gradient to nu (variational objectives then train nu through log q only).
     /// </summary>
     public sealed class StudentT : BaseDistribution, IOnnxExportableDistribution
     {
