@@ -58,9 +58,29 @@ namespace Microsoft.ML.NormalizingFlows.Samples
 
             Directory.CreateDirectory(arguments.OutputFolder);
             string picture = Path.Combine(arguments.OutputFolder, "density.png");
-            DensityPicture.Write(picture, model.Flow, values, arguments.Columns, table.Name);
+            WritePicture(picture, model.Flow, values, arguments.Columns, table.Name);
             Console.WriteLine($"Wrote {picture}");
             return 0;
+        }
+
+        // Two columns: the learned density with the data over it. More: flow samples against the data on the first two.
+        private static void WritePicture(string path, NormalizingFlow flow, float[] values, string[] columns, string title)
+        {
+            int d = columns.Length;
+            string yLabel = d > 1 ? columns[1] : "";
+            double[] xs = DensityPicture.Column(values, d, 0), ys = d > 1 ? DensityPicture.Column(values, d, 1) : new double[xs.Length];
+            if (d == 2)
+            {
+                DensityPicture.HeatMapWithPoints(path, x => flow.LogDensity(x.to_type(flow.ElementType)), xs, ys, columns[0], yLabel,
+                    "Learned density (heat map) and the data (white)");
+                return;
+            }
+            float[] samples;
+            using (TorchSharp.torch.no_grad())
+                samples = flow.Sample(xs.Length, new TorchSharp.torch.Generator().manual_seed(0)).to_type(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray();
+            DensityPicture.TwoClouds(path, (xs, ys, "data"),
+                (DensityPicture.Column(samples, d, 0), d > 1 ? DensityPicture.Column(samples, d, 1) : new double[xs.Length], "flow samples"),
+                columns[0], yLabel, $"Normalizing flow fitted to {title}");
         }
 
         private static IDataView LoadFeatures(MLContext ml, float[] values, int d)

@@ -1,12 +1,20 @@
 namespace Microsoft.ML.NormalizingFlows.Samples
 {
-    /// <summary>Runs the samples. With no arguments: the density of two wine measurements (the embedded default data).</summary>
+    /// <summary>
+    /// Runs the samples. With no arguments: the density of two wine measurements (the embedded default data).
+    /// With <c>vi</c>: variational inference on the banana and the funnel (<c>--epochs</c> sets the steps).
+    /// </summary>
     internal static class Program
     {
         private static int Main(string[] args)
         {
             try
             {
+                if (args.Length > 0 && args[0] == "vi")
+                {
+                    SampleArguments vi = SampleArguments.Parse(args[1..]);
+                    return FitVariational.Example(vi.OutputFolder, vi.MaxEpochs == SampleArguments.DefaultEpochs ? 1500 : vi.MaxEpochs, vi.Seed);
+                }
                 return FitDensity.Example(SampleArguments.Parse(args));
             }
             catch (ArgumentException e)

@@ -3,14 +3,16 @@ namespace Microsoft.ML.NormalizingFlows.Samples
     /// <summary>Command-line options of the sample program.</summary>
     internal sealed record SampleArguments(string? DataPath, string[] Columns, string OutputFolder, int MaxEpochs, int Seed)
     {
+        public const int DefaultEpochs = 400;
+
         public const string Usage =
             "usage: dotnet run --project samples/Microsoft.ML.NormalizingFlows.Samples -- " +
-            "[--data file.csv] [--columns a,b,...] [--output folder] [--epochs n] [--seed n]\n" +
+            "[vi] [--data file.csv] [--columns a,b,...] [--output folder] [--epochs n] [--seed n]\n" +
             "  defaults: the embedded wine data, columns flavanoids,proline, output samples/output, 400 epochs, seed 0";
 
         public static SampleArguments Parse(string[] args)
         {
-            var result = new SampleArguments(null, new[] { "flavanoids", "proline" }, Path.Combine("samples", "output"), 400, 0);
+            var result = new SampleArguments(null, new[] { "flavanoids", "proline" }, Path.Combine("samples", "output"), DefaultEpochs, 0);
             for (int i = 0; i < args.Length; i++)
             {
                 string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
