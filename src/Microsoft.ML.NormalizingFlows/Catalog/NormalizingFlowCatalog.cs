@@ -43,6 +43,36 @@ namespace Microsoft.ML
                 Seed = seed,
             });
 
+        /// <summary>
+        /// Anomaly detection by a normalizing flow's log-density: <c>Score = -log p(x)</c>, <c>PredictedLabel</c> when the
+        /// score is above a threshold calibrated so that about <paramref name="contamination"/> of held-out normal rows are
+        /// flagged. Works with <c>mlContext.AnomalyDetection.Evaluate</c>.
+        /// </summary>
+        /// <param name="catalog">The anomaly-detection trainers catalog.</param>
+        /// <param name="featureColumnName">The input column, a known-size vector of Single.</param>
+        /// <param name="contamination">The expected fraction of anomalies, 0 to 0.5.</param>
+        /// <param name="seed">Seeds every random choice of the fit.</param>
+        /// <returns>The estimator.</returns>
+        public static NormalizingFlowAnomalyEstimator NormalizingFlow(
+            this AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog,
+            string featureColumnName = NormalizingFlowEstimator.DefaultColumnNames.Features,
+            double contamination = 0.05,
+            int seed = 0) =>
+            catalog.NormalizingFlow(new NormalizingFlowAnomalyEstimator.Options
+            {
+                FeatureColumnName = featureColumnName,
+                Contamination = contamination,
+                Flow = new NormalizingFlowEstimator.Options { ValidationFraction = 0.2, Seed = seed },
+            });
+
+        /// <summary>Anomaly detection by a normalizing flow, configured by <paramref name="options"/>.</summary>
+        /// <param name="catalog">The anomaly-detection trainers catalog.</param>
+        /// <param name="options">The options; validated here.</param>
+        /// <returns>The estimator.</returns>
+        public static NormalizingFlowAnomalyEstimator NormalizingFlow(this AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog,
+            NormalizingFlowAnomalyEstimator.Options options) =>
+            new(CatalogEnvironment.Get(catalog), options);
+
         /// <summary>A normalizing flow fitted by maximum likelihood, configured by <paramref name="options"/>.</summary>
         /// <param name="catalog">The transforms catalog.</param>
         /// <param name="options">The options; validated here.</param>

@@ -83,7 +83,10 @@ namespace Microsoft.ML.NormalizingFlows
                     TrainingHistory = history,
                 };
                 return new NormalizingFlowTransformer(environment, flow, FlowOnnx.ExportDensity(flow, metadata), metadata,
-                    options.GpuDeviceId, options.FallbackToCpu, rows.Dimension, line => channel.Info(MessageSensitivity.None, line));
+                    options.GpuDeviceId, options.FallbackToCpu, rows.Dimension, line => channel.Info(MessageSensitivity.None, line))
+                {
+                    HeldOutLogDensities = validationTensor is null ? Array.Empty<float>() : LogDensities(flow, validationTensor),
+                };
             }
             catch
             {
@@ -130,6 +133,13 @@ namespace Microsoft.ML.NormalizingFlows
                         "(for example with mlContext.Transforms.SelectFeatures or by leaving it out of Concatenate).");
             }
             return (mean, scale);
+        }
+
+        private static float[] LogDensities(NormalizingFlow flow, Tensor rows)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            return flow.LogDensity(rows).to_type(ScalarType.Float32).data<float>().ToArray();
         }
 
         private static Tensor ToTensor(TrainingRows rows, int[] indices, ScalarType type)

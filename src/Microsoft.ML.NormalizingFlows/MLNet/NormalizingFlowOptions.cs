@@ -71,6 +71,12 @@ namespace Microsoft.ML.NormalizingFlows
             public double GradientClipNorm = 10;
 
             /// <summary>
+            /// Robust fitting on contaminated data: the fraction of each batch's lowest-density rows left out of that
+            /// step's loss (trimmed likelihood). Range: 0 to 0.5. Default 0.
+            /// </summary>
+            public double TrimFraction;
+
+            /// <summary>
             /// The fraction of rows held out (at random, seeded) to measure validation log-likelihood, stop early and
             /// choose the parameters to keep; 0 trains on every row and keeps the last parameters. Range: 0 to 0.5. Default 0.1.
             /// </summary>
@@ -149,6 +155,7 @@ namespace Microsoft.ML.NormalizingFlows
                 LearningRate = LearningRate,
                 Schedule = Schedule,
                 GradientClipNorm = GradientClipNorm,
+                TrimFraction = TrimFraction,
                 EarlyStoppingPatience = EarlyStoppingPatience,
                 Seed = Seed,
                 NumberOfThreads = NumberOfThreads,

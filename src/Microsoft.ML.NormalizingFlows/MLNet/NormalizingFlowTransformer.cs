@@ -83,6 +83,33 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>The feature names recorded at fitting (the feature column's slot names), or <c>null</c>.</summary>
         public IReadOnlyList<string>? FeatureNames => Metadata.FeatureNames;
 
+        /// <summary>
+        /// The log-densities of the rows the fit held out for validation (not trained on), for calibrating thresholds;
+        /// empty after loading or without validation rows.
+        /// </summary>
+        public IReadOnlyList<float> HeldOutLogDensities { get; internal init; } = Array.Empty<float>();
+
+        /// <summary>
+        /// Which features make a row's log-density low, for whoever investigates an alert: per feature,
+        /// <c>-(d log p / d x_j) (x_j - mean_j)</c>, the first-order drop in log-density that the feature's deviation from
+        /// the training mean causes. Positive values push the row towards "anomalous"; the largest come first to look at.
+        /// </summary>
+        /// <param name="features">One row, <see cref="Dimension"/> values in the data's units.</param>
+        /// <returns>One contribution per feature (nats).</returns>
+        public float[] FeatureContributions(float[] features)
+        {
+            ArgumentNullException.ThrowIfNull(features);
+            if (features.Length != Dimension)
+                throw new ArgumentException($"The row has {features.Length} values but the flow was trained on {Dimension}.", nameof(features));
+            NormalizingFlow model = Flow;
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var x = TorchSharp.torch.tensor(features, new long[] { 1, Dimension }).to_type(model.ElementType).requires_grad_(true);
+            model.LogDensity(x).sum().backward();
+            double[] mean = model.Layers.OfType<Layers.Standardization>().FirstOrDefault()?.Mean ?? new double[Dimension];
+            float[] gradient = x.grad!.to_type(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray();
+            return Enumerable.Range(0, Dimension).Select(j => (float)(-gradient[j] * (features[j] - mean[j]))).ToArray();
+        }
+
         /// <summary>True: prediction engines can use this transformer.</summary>
         public bool IsRowToRowMapper => true;
 

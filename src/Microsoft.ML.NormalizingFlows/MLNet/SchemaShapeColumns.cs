@@ -12,6 +12,8 @@ namespace Microsoft.ML.NormalizingFlows
 
         public static SchemaShape.Column Single(string name) => Make<ScalarRow>(name, NumberDataViewType.Single);
 
+        public static SchemaShape.Column Boolean(string name) => Make<BooleanRow>(name, BooleanDataViewType.Instance);
+
         public static SchemaShape.Column SingleVector(string name) =>
             Make<VectorRow>(name, new VectorDataViewType(NumberDataViewType.Single, 1));
 
@@ -33,6 +35,11 @@ namespace Microsoft.ML.NormalizingFlows
         private sealed class ScalarRow
         {
             public float Value = 0;
+        }
+
+        private sealed class BooleanRow
+        {
+            public bool Value = false;
         }
 
         private sealed class VectorRow

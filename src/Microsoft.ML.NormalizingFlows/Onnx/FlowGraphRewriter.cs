@@ -28,7 +28,10 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             var existing = new HashSet<string>(target.Node.SelectMany(n => n.Output).Concat(target.Initializer.Select(i => i.Name)).Concat(target.Input.Select(i => i.Name)));
             string Map(string name) => name == FlowOnnx.FeaturesName ? names.Input : names.Prefix + name;
 
-            foreach (TensorProto initializer in source.Initializer)
+            // Only what the nodes read: the flow file keeps every state tensor for rebuilding, which running does not need
+            // (ONNX Runtime would warn about each unused one).
+            var used = new HashSet<string>(source.Node.SelectMany(n => n.Input));
+            foreach (TensorProto initializer in source.Initializer.Where(i => used.Contains(i.Name)))
             {
                 TensorProto copy = initializer.Clone();
                 copy.Name = Map(initializer.Name);

@@ -34,6 +34,12 @@ namespace Microsoft.ML.NormalizingFlows.Training
         /// </summary>
         public int EarlyStoppingPatience { get; set; } = 10;
 
+        /// <summary>
+        /// Robust fitting on contaminated data: the fraction of each batch's rows with the lowest log-density left out of
+        /// that step's loss (a trimmed likelihood), so that outliers pull the density less. Range: 0 to 0.5. Default 0.
+        /// </summary>
+        public double TrimFraction { get; set; }
+
         /// <summary>Seeds the shuffling of rows, so that a seed gives identical models. Default 0.</summary>
         public int Seed { get; set; }
 
@@ -60,6 +66,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
             Check(LearningRate > 0 && LearningRate <= 1, nameof(LearningRate), LearningRate, "greater than 0 and at most 1");
             Check(Enum.IsDefined(Schedule), nameof(Schedule), Schedule, "Constant or Cosine");
             Check(GradientClipNorm >= 0 && double.IsFinite(GradientClipNorm), nameof(GradientClipNorm), GradientClipNorm, "0 (off) or a finite positive norm");
+            Check(TrimFraction >= 0 && TrimFraction <= 0.5, nameof(TrimFraction), TrimFraction, "from 0 to 0.5");
             Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "0 (off) or more");
             Check(NumberOfThreads is null or >= 1, nameof(NumberOfThreads), NumberOfThreads, "null or at least 1");
         }

@@ -63,7 +63,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
                             options.CancellationToken.ThrowIfCancellationRequested();
                             long count = Math.Min(options.BatchSize, rows - start);
                             steps++;
-                            double loss = Step(flow, optimizer, parameters, train, order, start, count, options.GradientClipNorm, epoch, steps);
+                            double loss = Step(flow, optimizer, parameters, train, order, start, count, options, epoch, steps);
                             scheduler?.step();
                             lossSum += loss * count;
                             seen += count;
@@ -135,17 +135,20 @@ namespace Microsoft.ML.NormalizingFlows.Training
         // One optimizer step on rows order[start .. start+count) inside its own dispose scope; returns the batch loss.
         private static double Step(
             NormalizingFlow flow, OptimizerHelper optimizer, Parameter[] parameters, Tensor train, Tensor order,
-            long start, long count, double clipNorm, int epoch, long step)
+            long start, long count, MaximumLikelihoodOptions options, int epoch, long step)
         {
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
             Tensor batch = train.index_select(0, order.narrow(0, start, count));
-            Tensor loss = flow.LogDensity(batch).mean().neg();
+            Tensor logDensity = flow.LogDensity(batch);
+            long kept = (long)Math.Ceiling((1 - options.TrimFraction) * count);
+            if (kept < count) logDensity = logDensity.topk((int)kept).values; // the trimmed likelihood keeps the best-explained rows
+            Tensor loss = logDensity.mean().neg();
             double lossValue = loss.to_type(ScalarType.Float64).item<double>();
             if (!double.IsFinite(lossValue)) throw new TrainingDivergedException(epoch, step, "loss", lossValue);
             loss.backward();
             // With clipping off, an infinite bound still measures the norm for the divergence guard.
-            double norm = nn.utils.clip_grad_norm_(parameters, clipNorm > 0 ? clipNorm : double.PositiveInfinity);
+            double norm = nn.utils.clip_grad_norm_(parameters, options.GradientClipNorm > 0 ? options.GradientClipNorm : double.PositiveInfinity);
             if (!double.IsFinite(norm)) throw new TrainingDivergedException(epoch, step, "gradient norm", norm);
             optimizer.step();
             return lossValue;
