@@ -4,7 +4,7 @@ namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
     /// The schema a fitted flow produces: the input's columns (same indices), then the log-density column and, when
-    /// named, the latent column. A new column hides an input column of the same name.
+    /// named, the latent and score columns. A new column hides an input column of the same name.
     /// </summary>
     internal sealed class FlowOutputSchema
     {
@@ -18,11 +18,20 @@ namespace Microsoft.ML.NormalizingFlows
             var builder = new DataViewSchema.Builder();
             builder.AddColumns(input);
             builder.AddColumn(transformer.LogDensityColumnName, NumberDataViewType.Single);
+            int next = input.Count + 1;
+            LatentIndex = ScoreIndex = -1;
             if (transformer.LatentColumnName is string latent)
+            {
                 builder.AddColumn(latent, new VectorDataViewType(NumberDataViewType.Single, transformer.Dimension));
+                LatentIndex = next++;
+            }
+            if (transformer.ScoreColumnName is string score)
+            {
+                builder.AddColumn(score, NumberDataViewType.Single);
+                ScoreIndex = next;
+            }
             Output = builder.ToSchema();
             LogDensityIndex = input.Count;
-            LatentIndex = transformer.LatentColumnName is null ? -1 : input.Count + 1;
         }
 
         public DataViewSchema Input { get; }
@@ -35,6 +44,9 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>The latent column's index, or -1 when the transformer adds none.</summary>
         public int LatentIndex { get; }
+
+        /// <summary>The score column's index (<c>-log p</c>), or -1 when the transformer adds none.</summary>
+        public int ScoreIndex { get; }
 
         public bool IsAdded(int index) => index >= Input.Count;
     }

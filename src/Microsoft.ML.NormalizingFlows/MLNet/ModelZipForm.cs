@@ -37,6 +37,8 @@ namespace Microsoft.ML.NormalizingFlows
                 .Append(ml.Transforms.CopyColumns(transformer.LogDensityColumnName, LogDensityScalar));
             if (transformer.LatentColumnName is not null)
                 chain = chain.Append(ml.Transforms.CopyColumns(transformer.LatentColumnName, LatentColumn));
+            if (transformer.ScoreColumnName is not null)
+                chain = chain.Append(ml.Transforms.Expression(transformer.ScoreColumnName, "x => -x", LogDensityScalar));
             chain = chain.Append(ml.Transforms.DropColumns(latent is null
                 ? new[] { LogDensityColumn, LogDensityScalar }
                 : new[] { LogDensityColumn, LogDensityScalar, LatentColumn }));

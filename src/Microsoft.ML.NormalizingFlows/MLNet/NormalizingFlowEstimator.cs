@@ -46,6 +46,7 @@ namespace Microsoft.ML.NormalizingFlows
             var columns = inputSchema.ToDictionary(c => c.Name);
             columns[options.LogDensityColumnName] = SchemaShapeColumns.Single(options.LogDensityColumnName);
             if (options.LatentColumnName is string latent) columns[latent] = SchemaShapeColumns.SingleVector(latent);
+            if (options.ScoreColumnName is string score) columns[score] = SchemaShapeColumns.Single(score);
             return new SchemaShape(columns.Values);
         }
 
@@ -79,6 +80,7 @@ namespace Microsoft.ML.NormalizingFlows
                     FeatureColumnName = options.FeatureColumnName,
                     LogDensityColumnName = options.LogDensityColumnName,
                     LatentColumnName = options.LatentColumnName,
+                    ScoreColumnName = options.ScoreColumnName,
                     FeatureNames = FeatureColumn.SlotNames(input.Schema[options.FeatureColumnName], rows.Dimension),
                     TrainingHistory = history,
                 };

@@ -20,6 +20,12 @@ namespace Microsoft.ML.NormalizingFlows
             public string? LatentColumnName;
 
             /// <summary>
+            /// An added anomaly-score column, <c>-log p(x)</c> (Single, higher is more anomalous, as ML.NET's anomaly
+            /// evaluator reads <c>Score</c>), or <c>null</c> (the default) for none.
+            /// </summary>
+            public string? ScoreColumnName;
+
+            /// <summary>
             /// The architecture. Default <see cref="FlowPreset.NeuralSplineCoupling"/> (accurate and fast both ways; chosen by
             /// the README's preset benchmark); see the README for which to pick.
             /// </summary>
@@ -120,6 +126,12 @@ namespace Microsoft.ML.NormalizingFlows
             {
                 CheckName(FeatureColumnName, nameof(FeatureColumnName));
                 CheckName(LogDensityColumnName, nameof(LogDensityColumnName));
+                if (ScoreColumnName is not null)
+                {
+                    CheckName(ScoreColumnName, nameof(ScoreColumnName));
+                    MaximumLikelihoodOptions.Check(ScoreColumnName != LogDensityColumnName && ScoreColumnName != LatentColumnName,
+                        nameof(ScoreColumnName), ScoreColumnName, "different from LogDensityColumnName and LatentColumnName");
+                }
                 if (LatentColumnName is not null)
                 {
                     CheckName(LatentColumnName, nameof(LatentColumnName));

@@ -36,6 +36,7 @@ namespace Microsoft.ML.NormalizingFlows
             FeatureColumnName = metadata.FeatureColumnName ?? NormalizingFlowEstimator.DefaultColumnNames.Features;
             LogDensityColumnName = metadata.LogDensityColumnName ?? NormalizingFlowEstimator.DefaultColumnNames.LogDensity;
             LatentColumnName = metadata.LatentColumnName;
+            ScoreColumnName = metadata.ScoreColumnName;
             TrainingHistory = metadata.TrainingHistory ?? new TrainingHistory(Array.Empty<TrainingProgress>(), 0, false);
             GpuDeviceId = gpuDeviceId;
             FallbackToCpu = fallbackToCpu;
@@ -67,6 +68,9 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>The column of latent values this transformer adds, or <c>null</c> when it adds none.</summary>
         public string? LatentColumnName { get; }
+
+        /// <summary>The anomaly-score column (<c>-log p(x)</c>) this transformer adds, or <c>null</c> when it adds none.</summary>
+        public string? ScoreColumnName { get; }
 
         /// <summary>The number of features per row.</summary>
         public int Dimension { get; }

@@ -49,6 +49,8 @@ namespace Microsoft.ML.NormalizingFlows
         {
             if (columnIndex == schema.LogDensityIndex)
                 return (ValueGetter<float>)((ref float value) => value = logDensity[Current]);
+            if (columnIndex == schema.ScoreIndex)
+                return (ValueGetter<float>)((ref float value) => value = -logDensity[Current]);
             if (columnIndex == schema.LatentIndex && withLatent)
             {
                 int d = scorer.Dimension;

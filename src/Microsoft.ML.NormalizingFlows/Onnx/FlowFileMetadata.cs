@@ -33,6 +33,9 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <summary>The latent column the transformer adds, or <c>null</c>.</summary>
         public string? LatentColumnName { get; init; }
 
+        /// <summary>The anomaly-score column the transformer adds, or <c>null</c>.</summary>
+        public string? ScoreColumnName { get; init; }
+
         /// <summary>The names of the features (the slot names of the feature column), or <c>null</c> when unknown.</summary>
         public IReadOnlyList<string>? FeatureNames { get; init; }
 
@@ -52,6 +55,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 ["feature"] = FeatureColumnName,
                 ["logDensity"] = LogDensityColumnName,
                 ["latent"] = LatentColumnName,
+                ["score"] = ScoreColumnName,
                 ["featureNames"] = FeatureNames is null ? null : new JsonArray(FeatureNames.Select(n => (JsonNode?)n).ToArray()),
             };
             Add(model, ColumnsKey, columns.ToJsonString());
@@ -77,6 +81,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                     FeatureColumnName = columns["feature"]?.GetValue<string>(),
                     LogDensityColumnName = columns["logDensity"]?.GetValue<string>(),
                     LatentColumnName = columns["latent"]?.GetValue<string>(),
+                    ScoreColumnName = columns["score"]?.GetValue<string>(),
                     FeatureNames = columns["featureNames"]?.AsArray().Select(n => n!.GetValue<string>()).ToArray(),
                     TrainingHistory = props.TryGetValue(TrainingKey, out string? t) ? Training.TrainingHistory.FromJson(JsonNode.Parse(t)!.AsObject()) : null,
                 };

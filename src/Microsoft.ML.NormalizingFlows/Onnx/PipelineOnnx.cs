@@ -48,10 +48,19 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
 
             string logDensity = flow.LogDensityColumnName + ".output";
             string? latent = flow.LatentColumnName is null ? null : flow.LatentColumnName + ".output";
-            RemoveOutputs(combined.Graph, logDensity, latent);
+            string? score = flow.ScoreColumnName is null ? null : flow.ScoreColumnName + ".output";
+            RemoveOutputs(combined.Graph, logDensity, latent, score);
             ModelProto flowFile = FlowOnnx.Parse(flow.ExportDensityOnnx(), "the transformer's flow file");
             FlowGraphRewriter.AppendTo(combined.Graph, flowFile,
                 new FlowGraphRewriter.Names(Prefix, featureValue, logDensity, latent, OneRowPerRun: false), flow.Dimension);
+            if (score is not null)
+            {
+                var negate = new NodeProto { Name = Prefix + "score", OpType = "Neg" };
+                negate.Input.Add(logDensity);
+                negate.Output.Add(score);
+                combined.Graph.Node.Add(negate);
+                combined.Graph.Output.Add(OnnxGraph.FloatValue(score, 0));
+            }
             foreach (StringStringEntryProto entry in flowFile.MetadataProps)
                 if (combined.MetadataProps.All(p => p.Key != entry.Key)) combined.MetadataProps.Add(entry.Clone());
             stream.Write(combined.ToByteArray());

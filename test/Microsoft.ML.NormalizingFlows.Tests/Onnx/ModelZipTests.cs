@@ -30,6 +30,24 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
         }
 
         [TestMethod]
+        public void TheScoreColumnIsTheNegativeLogDensityBeforeAndAfterSaving()
+        {
+            var ml = new MLContext(seed: 0);
+            IDataView data = ml.Data.LoadFromEnumerable(PipelineTests.Points(300, 4));
+            var model = ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
+            {
+                NumberOfLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1, ScoreColumnName = "Score",
+            })).Fit(data);
+            float[] logDensity = model.Transform(data).GetColumn<float>("LogDensity").ToArray();
+            float[] score = model.Transform(data).GetColumn<float>("Score").ToArray();
+            CollectionAssert.AreEqual(logDensity.Select(v => -v).ToArray(), score);
+            string path = Path.Combine(Path.GetTempPath(), $"nf-{Guid.NewGuid():N}.zip");
+            ml.Model.Save(model, data.Schema, path);
+            AssertSame(score, ml.Model.Load(path, out _).Transform(data).GetColumn<float>("Score").ToArray());
+            File.Delete(path);
+        }
+
+        [TestMethod]
         public void ASavedPipelineLoadsInAFreshProcessWithoutLibtorch()
         {
             var ml = new MLContext(seed: 0);
