@@ -21,14 +21,17 @@ namespace Microsoft.ML.NormalizingFlows.Samples
 
         public static CsvTable Load(string? path)
         {
-            if (path is null)
-            {
-                using Stream stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("wine.csv")
-                    ?? throw new InvalidOperationException("The embedded wine.csv is missing from the sample assembly.");
-                return Parse("wine (embedded, UCI, CC BY 4.0)", new StreamReader(stream));
-            }
+            if (path is null) return Embedded("wine.csv", "wine (embedded, UCI, CC BY 4.0)");
             using var reader = new StreamReader(path);
             return Parse(path, reader);
+        }
+
+        /// <summary>A data set embedded in the sample assembly.</summary>
+        public static CsvTable Embedded(string resource, string name)
+        {
+            using Stream stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resource)
+                ?? throw new InvalidOperationException($"The embedded {resource} is missing from the sample assembly.");
+            return Parse(name, new StreamReader(stream));
         }
 
         /// <summary>The chosen columns of every row, row-major.</summary>
