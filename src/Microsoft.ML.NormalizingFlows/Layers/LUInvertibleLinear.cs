@@ -39,13 +39,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         /// <param name="dimension">d.</param>
         /// <param name="random">The source of randomness.</param>
         /// <returns>The layer.</returns>
-        public static LUInvertibleLinear WithRandomPermutation(int dimension, Random random)
-        {
-            ArgumentNullException.ThrowIfNull(random);
-            int[] order = Enumerable.Range(0, dimension).ToArray();
-            random.Shuffle(order);
-            return new LUInvertibleLinear(order);
-        }
+        public static LUInvertibleLinear WithRandomPermutation(int dimension, Random random) => new(Permutation.RandomOrder(dimension, random));
 
         /// <inheritdoc />
         public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) =>

@@ -42,12 +42,15 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         /// <param name="dimension">The number of features.</param>
         /// <param name="random">The source of randomness; seed it for reproducible flows.</param>
         /// <returns>The layer.</returns>
-        public static Permutation Random(int dimension, Random random)
+        public static Permutation Random(int dimension, Random random) => new(RandomOrder(dimension, random));
+
+        /// <summary>A seeded random order of <c>0 .. dimension - 1</c> (Fisher-Yates), shared by the permuting layers.</summary>
+        internal static int[] RandomOrder(int dimension, Random random)
         {
             ArgumentNullException.ThrowIfNull(random);
             int[] order = Enumerable.Range(0, dimension).ToArray();
             random.Shuffle(order);
-            return new Permutation(order);
+            return order;
         }
 
         /// <inheritdoc />
