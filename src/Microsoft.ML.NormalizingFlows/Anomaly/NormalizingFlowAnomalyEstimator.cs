@@ -19,6 +19,7 @@ namespace Microsoft.ML.NormalizingFlows
     {
         private readonly IHostEnvironment environment;
         private readonly Options options;
+        private readonly NormalizingFlowEstimator.Options flowOptions;
 
         /// <summary>Options of the anomaly estimator; validated when it is created.</summary>
         public sealed class Options
@@ -48,6 +49,7 @@ namespace Microsoft.ML.NormalizingFlows
                 MaximumLikelihoodOptions.Check(Contamination >= 0 && Contamination <= 0.5, nameof(Contamination), Contamination, "from 0 to 0.5");
                 MaximumLikelihoodOptions.Check(ThresholdPercentile is null or >= 0 and <= 100, nameof(ThresholdPercentile), ThresholdPercentile, "null or from 0 to 100");
                 MaximumLikelihoodOptions.Check(Flow is not null, nameof(Flow), Flow, "set");
+                MaximumLikelihoodOptions.Check(!string.IsNullOrWhiteSpace(FeatureColumnName), nameof(FeatureColumnName), FeatureColumnName, "a non-empty column name");
                 MaximumLikelihoodOptions.Check(Flow!.ValidationFraction > 0, "Flow.ValidationFraction", Flow.ValidationFraction,
                     "greater than 0 (the held-out rows calibrate the threshold)");
                 Flow.Validate();
@@ -58,13 +60,16 @@ namespace Microsoft.ML.NormalizingFlows
         {
             ArgumentNullException.ThrowIfNull(environment);
             ArgumentNullException.ThrowIfNull(options);
-            options.Flow ??= new NormalizingFlowEstimator.Options { ValidationFraction = 0.2 };
-            options.Flow.FeatureColumnName = options.FeatureColumnName;
-            options.Flow.LogDensityColumnName = NormalizingFlowAnomalyModel.LogDensityColumn;
-            options.Flow.LatentColumnName = null;
             options.Validate();
+            // The flow's columns are the anomaly model's business: set them on a copy, leaving the caller's options as they are.
+            NormalizingFlowEstimator.Options flow = options.Flow.Clone();
+            flow.FeatureColumnName = options.FeatureColumnName;
+            flow.LogDensityColumnName = NormalizingFlowAnomalyModel.LogDensityColumn;
+            flow.LatentColumnName = null;
+            flow.ScoreColumnName = null;
             this.environment = environment;
             this.options = options;
+            flowOptions = flow;
         }
 
         /// <summary>The input shape plus <c>Score</c> (Single) and <c>PredictedLabel</c> (Boolean).</summary>
@@ -86,7 +91,7 @@ namespace Microsoft.ML.NormalizingFlows
         public NormalizingFlowAnomalyModel Fit(IDataView input)
         {
             ArgumentNullException.ThrowIfNull(input);
-            NormalizingFlowTransformer flow = new NormalizingFlowEstimator(environment, options.Flow).Fit(input);
+            NormalizingFlowTransformer flow = new NormalizingFlowEstimator(environment, flowOptions).Fit(input);
             float[] scores = flow.HeldOutLogDensities.Select(v => -v).ToArray();
             double quantile = options.ThresholdPercentile is double percentile ? percentile / 100 : 1 - options.Contamination;
             return new NormalizingFlowAnomalyModel(flow, scores, NormalizingFlowAnomalyModel.Quantile(scores, quantile));

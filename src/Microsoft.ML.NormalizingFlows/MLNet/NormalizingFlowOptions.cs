@@ -145,6 +145,8 @@ namespace Microsoft.ML.NormalizingFlows
                 ToTrainingOptions(log: null).Validate();
             }
 
+            internal Options Clone() => (Options)MemberwiseClone();
+
             internal FlowArchitecture ToArchitecture() => new()
             {
                 Preset = Preset,
