@@ -170,6 +170,23 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Inference
         }
 
         [TestMethod]
+        public void VariationalStepsLeaveNoLiveTensorsBehind()
+        {
+            using var scope = NewDisposeScope();
+            (VariationalTarget target, _, _) = Targets.CorrelatedGaussian();
+            using NormalizingFlow q = FlowFactory.Create(2, new FlowArchitecture { Preset = FlowPreset.NeuralSplineCoupling, NumberOfLayers = 2, HiddenUnits = 8 }, seed: 1);
+            foreach (IVariationalObjective objective in new IVariationalObjective[] { new Elbo(GradientEstimator.StickingTheLanding), new RenyiAlphaDivergence() })
+            {
+                var options = Budget(5);
+                VariationalInference.Fit(q, target.LogDensity, objective, options); // warm-up: the frozen copy, caches
+                long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+                options.Iterations = 200;
+                VariationalInference.Fit(q, target.LogDensity, objective, options);
+                Assert.AreEqual(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount, $"{objective.Name}: live tensors grew over 200 steps");
+            }
+        }
+
+        [TestMethod]
         public void StopWhenEndsTheFitEarly()
         {
             using var scope = NewDisposeScope();
