@@ -41,9 +41,7 @@ namespace Microsoft.ML.NormalizingFlows.Inference
             using TorchThreads threads = TorchThreads.Use(options.NumberOfThreads);
             Parameter[] parameters = flow.parameters().ToArray();
             using var optimizer = optim.Adam(parameters, options.LearningRate);
-            var scheduler = options.Schedule == LearningRateSchedule.Cosine
-                ? optim.lr_scheduler.CosineAnnealingLR(optimizer, options.Iterations, options.LearningRate / 100)
-                : null;
+            var scheduler = StepGuards.Scheduler(optimizer, options.Schedule, options.LearningRate, options.Iterations);
             using Generator generator = new Generator().manual_seed(options.Seed);
             var reports = new List<VariationalProgress>();
             double elboSum = 0, lossSum = 0;
@@ -81,11 +79,9 @@ namespace Microsoft.ML.NormalizingFlows.Inference
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
             (Tensor loss, Tensor logWeights) = objective.Loss(flow, logTarget, options.SamplesPerStep, generator);
-            double lossValue = loss.to_type(ScalarType.Float64).item<double>();
-            if (!double.IsFinite(lossValue)) throw new TrainingDivergedException(1, iteration, "variational loss", lossValue);
+            double lossValue = StepGuards.CheckedLoss(loss, 1, iteration, "variational loss");
             loss.backward();
-            double norm = nn.utils.clip_grad_norm_(parameters, options.GradientClipNorm > 0 ? options.GradientClipNorm : double.PositiveInfinity);
-            if (!double.IsFinite(norm)) throw new TrainingDivergedException(1, iteration, "gradient norm", norm);
+            StepGuards.ClipAndCheck(parameters, options.GradientClipNorm, 1, iteration);
             optimizer.step();
             return (lossValue, logWeights.mean().to_type(ScalarType.Float64).item<double>());
         }

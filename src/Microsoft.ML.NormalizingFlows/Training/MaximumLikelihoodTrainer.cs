@@ -40,9 +40,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
 
             long rows = train.shape[0];
             long stepsPerEpoch = (rows + options.BatchSize - 1) / options.BatchSize;
-            var scheduler = options.Schedule == LearningRateSchedule.Cosine
-                ? optim.lr_scheduler.CosineAnnealingLR(optimizer, (int)Math.Min(int.MaxValue, stepsPerEpoch * options.MaxEpochs), options.LearningRate / 100)
-                : null;
+            var scheduler = StepGuards.Scheduler(optimizer, options.Schedule, options.LearningRate, stepsPerEpoch * options.MaxEpochs);
             long steps = 0;
             var epochs = new List<TrainingProgress>();
             double bestValidation = double.NegativeInfinity;
@@ -144,12 +142,9 @@ namespace Microsoft.ML.NormalizingFlows.Training
             long kept = (long)Math.Ceiling((1 - options.TrimFraction) * count);
             if (kept < count) logDensity = logDensity.topk((int)kept).values; // the trimmed likelihood keeps the best-explained rows
             Tensor loss = logDensity.mean().neg();
-            double lossValue = loss.to_type(ScalarType.Float64).item<double>();
-            if (!double.IsFinite(lossValue)) throw new TrainingDivergedException(epoch, step, "loss", lossValue);
+            double lossValue = StepGuards.CheckedLoss(loss, epoch, step);
             loss.backward();
-            // With clipping off, an infinite bound still measures the norm for the divergence guard.
-            double norm = nn.utils.clip_grad_norm_(parameters, options.GradientClipNorm > 0 ? options.GradientClipNorm : double.PositiveInfinity);
-            if (!double.IsFinite(norm)) throw new TrainingDivergedException(epoch, step, "gradient norm", norm);
+            StepGuards.ClipAndCheck(parameters, options.GradientClipNorm, epoch, step);
             optimizer.step();
             return lossValue;
         }
