@@ -16,6 +16,7 @@ namespace Microsoft.ML.NormalizingFlows
             foreach (DataViewSchema.Column column in columns) active[column.Index] = true;
             AnyAdded = Enumerable.Range(schema.Input.Count, schema.Output.Count - schema.Input.Count).Any(i => active[i]);
             Latent = schema.LatentIndex >= 0 && active[schema.LatentIndex];
+            Sample = schema.SampleIndex >= 0 && active[schema.SampleIndex];
         }
 
         /// <summary>Whether any column the flow adds is active (else no scoring is needed).</summary>
@@ -23,6 +24,9 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>Whether the latent column is active.</summary>
         public bool Latent { get; }
+
+        /// <summary>Whether the sample column is active.</summary>
+        public bool Sample { get; }
 
         /// <summary>The active input columns, to open the pass-through cursor with.</summary>
         public DataViewSchema.Column[] InputColumns => schema.Input.Where(c => active[c.Index]).ToArray();

@@ -5,13 +5,13 @@ namespace Microsoft.ML.NormalizingFlows
     {
         private readonly IDataView source;
         private readonly FlowOutputSchema schema;
-        private readonly FlowScorer scorer;
+        private readonly FlowRuntime runtime;
 
-        public FlowDataView(IDataView source, FlowOutputSchema schema, FlowScorer scorer)
+        public FlowDataView(IDataView source, FlowOutputSchema schema, FlowRuntime runtime)
         {
             this.source = source;
             this.schema = schema;
-            this.scorer = scorer;
+            this.runtime = runtime;
         }
 
         /// <summary>False: the added columns are computed in blocks that follow the input's own order.</summary>
@@ -22,7 +22,7 @@ namespace Microsoft.ML.NormalizingFlows
         public long? GetRowCount() => source.GetRowCount();
 
         public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
-            new FlowRowCursor(source, schema, scorer, columnsNeeded);
+            new FlowRowCursor(source, schema, runtime, columnsNeeded);
 
         public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
             new[] { GetRowCursor(columnsNeeded, rand) };

@@ -4,22 +4,30 @@ namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
     /// The schema a fitted flow produces: the input's columns (same indices), then the log-density column and, when
-    /// named, the latent and score columns. A new column hides an input column of the same name.
+    /// named, the latent, score and sample columns. A new column hides an input column of the same name.
     /// </summary>
     internal sealed class FlowOutputSchema
     {
         public FlowOutputSchema(DataViewSchema input, NormalizingFlowTransformer transformer)
         {
-            (Features, int size) = FeatureColumn.Find(input, transformer.FeatureColumnName);
-            if (size != transformer.Dimension)
-                throw new ArgumentOutOfRangeException(nameof(input), $"Feature column '{transformer.FeatureColumnName}' has {size} values per row " +
-                    $"but the flow was trained on {transformer.Dimension}. Build the column the same way as for training.");
+            if (transformer.Tabular is Tabular.TabularModel tabular)
+            {
+                Needed = tabular.Codec.Columns.Select(c => Tabular.TabularSchema.Find(input, c)).ToArray();
+            }
+            else
+            {
+                (DataViewSchema.Column features, int size) = FeatureColumn.Find(input, transformer.FeatureColumnName);
+                if (size != transformer.Dimension)
+                    throw new ArgumentOutOfRangeException(nameof(input), $"Feature column '{transformer.FeatureColumnName}' has {size} values per row " +
+                        $"but the flow was trained on {transformer.Dimension}. Build the column the same way as for training.");
+                Needed = new[] { features };
+            }
             Input = input;
             var builder = new DataViewSchema.Builder();
             builder.AddColumns(input);
             builder.AddColumn(transformer.LogDensityColumnName, NumberDataViewType.Single);
             int next = input.Count + 1;
-            LatentIndex = ScoreIndex = -1;
+            LatentIndex = ScoreIndex = SampleIndex = -1;
             if (transformer.LatentColumnName is string latent)
             {
                 builder.AddColumn(latent, new VectorDataViewType(NumberDataViewType.Single, transformer.Dimension));
@@ -28,7 +36,12 @@ namespace Microsoft.ML.NormalizingFlows
             if (transformer.ScoreColumnName is string score)
             {
                 builder.AddColumn(score, NumberDataViewType.Single);
-                ScoreIndex = next;
+                ScoreIndex = next++;
+            }
+            if (transformer.SampleColumnName is string sample)
+            {
+                builder.AddColumn(sample, new VectorDataViewType(NumberDataViewType.Single, transformer.Dimension));
+                SampleIndex = next;
             }
             Output = builder.ToSchema();
             LogDensityIndex = input.Count;
@@ -38,7 +51,8 @@ namespace Microsoft.ML.NormalizingFlows
 
         public DataViewSchema Output { get; }
 
-        public DataViewSchema.Column Features { get; }
+        /// <summary>The input columns the flow reads: the feature column, or a tabular model's columns.</summary>
+        public DataViewSchema.Column[] Needed { get; }
 
         public int LogDensityIndex { get; }
 
@@ -47,6 +61,9 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>The score column's index (<c>-log p</c>), or -1 when the transformer adds none.</summary>
         public int ScoreIndex { get; }
+
+        /// <summary>The sample column's index, or -1 when the transformer adds none.</summary>
+        public int SampleIndex { get; }
 
         public bool IsAdded(int index) => index >= Input.Count;
     }

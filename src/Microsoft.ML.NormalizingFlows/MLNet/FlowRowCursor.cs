@@ -4,7 +4,7 @@ namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
     /// A cursor over a flow's output. Input columns pass through from one input cursor; the added columns are computed
-    /// a block of rows at a time from a second input cursor that reads only the feature column, one block ahead.
+    /// a block of rows at a time from a second input cursor that reads only the columns the flow needs, one block ahead.
     /// Both cursors run over the same input without shuffling, so they see the same rows in the same order; row ids
     /// are compared on every row, and a mismatch throws rather than pairing a row with another row's density.
     /// </summary>
@@ -15,24 +15,23 @@ namespace Microsoft.ML.NormalizingFlows
         private readonly ActiveColumns active;
         private readonly ScoredBlock? block;
         private readonly DataViewRowCursor? features;
-        private readonly ValueGetter<VBuffer<float>>? featureGetter;
+        private readonly RowSource? featureSource;
         private readonly ValueGetter<DataViewRowId>? featureIdGetter;
         private readonly ValueGetter<DataViewRowId>? inputIdGetter;
         private readonly DataViewRowId[] blockIds = new DataViewRowId[FlowScorer.BlockSize];
-        private VBuffer<float> featureBuffer;
         private int blockRowsRead;
         private bool disposed;
 
-        public FlowRowCursor(IDataView source, FlowOutputSchema schema, FlowScorer scorer, IEnumerable<DataViewSchema.Column> columnsNeeded)
+        public FlowRowCursor(IDataView source, FlowOutputSchema schema, FlowRuntime runtime, IEnumerable<DataViewSchema.Column> columnsNeeded)
         {
             this.schema = schema;
             active = new ActiveColumns(schema, columnsNeeded);
             input = source.GetRowCursor(active.InputColumns);
             if (active.AnyAdded)
             {
-                block = new ScoredBlock(scorer, schema, FlowScorer.BlockSize, active.Latent);
-                features = source.GetRowCursor(new[] { schema.Features });
-                featureGetter = features.GetGetter<VBuffer<float>>(schema.Features);
+                block = new ScoredBlock(runtime, schema, FlowScorer.BlockSize, active);
+                features = source.GetRowCursor(schema.Needed);
+                featureSource = new RowSource(features, schema, runtime.Tabular);
                 featureIdGetter = features.GetIdGetter();
                 inputIdGetter = input.GetIdGetter();
             }
@@ -59,7 +58,7 @@ namespace Microsoft.ML.NormalizingFlows
             if (block.Current >= block.Count)
             {
                 blockRowsRead = 0;
-                block.Fill(ReadFeatureRow);
+                block.Fill(NextFeatureRow, featureSource!);
                 if (block.Count == 0)
                     throw new InvalidOperationException("The input produced fewer rows for the feature column than for the other columns; " +
                         "a normalizing flow needs an input that yields the same rows in the same order on every cursor.");
@@ -73,11 +72,9 @@ namespace Microsoft.ML.NormalizingFlows
             return true;
         }
 
-        private bool ReadFeatureRow(Span<float> destination)
+        private bool NextFeatureRow()
         {
             if (!features!.MoveNext()) return false;
-            featureGetter!(ref featureBuffer);
-            FeatureColumn.CopyRow(featureBuffer, destination, schema.Features.Name, features.Position);
             featureIdGetter!(ref blockIds[blockRowsRead++]);
             return true;
         }

@@ -6,12 +6,12 @@ namespace Microsoft.ML.NormalizingFlows
     internal sealed class FlowRowMapper : IRowToRowMapper
     {
         private readonly FlowOutputSchema schema;
-        private readonly FlowScorer scorer;
+        private readonly FlowRuntime runtime;
 
-        public FlowRowMapper(FlowOutputSchema schema, FlowScorer scorer)
+        public FlowRowMapper(FlowOutputSchema schema, FlowRuntime runtime)
         {
             this.schema = schema;
-            this.scorer = scorer;
+            this.runtime = runtime;
         }
 
         public DataViewSchema InputSchema => schema.Input;
@@ -25,7 +25,7 @@ namespace Microsoft.ML.NormalizingFlows
             {
                 if (schema.IsAdded(column.Index))
                 {
-                    if (!needed.Contains(schema.Features)) needed.Add(schema.Features);
+                    needed.AddRange(schema.Needed.Where(c => !needed.Contains(c)));
                 }
                 else if (!needed.Contains(schema.Input[column.Index]))
                 {
@@ -36,7 +36,7 @@ namespace Microsoft.ML.NormalizingFlows
         }
 
         public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) =>
-            new FlowRow(input, schema, scorer, activeColumns);
+            new FlowRow(input, schema, runtime, activeColumns);
 
         private sealed class FlowRow : DataViewRow
         {
@@ -44,17 +44,15 @@ namespace Microsoft.ML.NormalizingFlows
             private readonly FlowOutputSchema schema;
             private readonly ActiveColumns active;
             private readonly ScoredBlock block;
-            private readonly ValueGetter<VBuffer<float>>? featureGetter;
-            private VBuffer<float> featureBuffer;
+            private readonly RowSource? source;
 
-            public FlowRow(DataViewRow input, FlowOutputSchema schema, FlowScorer scorer, IEnumerable<DataViewSchema.Column> activeColumns)
+            public FlowRow(DataViewRow input, FlowOutputSchema schema, FlowRuntime runtime, IEnumerable<DataViewSchema.Column> activeColumns)
             {
                 this.input = input;
                 this.schema = schema;
                 active = new ActiveColumns(schema, activeColumns);
-                block = new ScoredBlock(scorer, schema, capacity: 1, active.Latent);
-                if (active.AnyAdded)
-                    featureGetter = input.GetGetter<VBuffer<float>>(schema.Features);
+                block = new ScoredBlock(runtime, schema, capacity: 1, active);
+                if (active.AnyAdded) source = new RowSource(input, schema, runtime.Tabular);
             }
 
             public override DataViewSchema Schema => schema.Output;
@@ -75,14 +73,7 @@ namespace Microsoft.ML.NormalizingFlows
             private void ScoreCurrentRow()
             {
                 bool consumed = false;
-                block.Fill(destination =>
-                {
-                    if (consumed) return false;
-                    featureGetter!(ref featureBuffer);
-                    FeatureColumn.CopyRow(featureBuffer, destination, schema.Features.Name, input.Position);
-                    consumed = true;
-                    return true;
-                });
+                block.Fill(() => !consumed && (consumed = true), source!);
             }
         }
     }

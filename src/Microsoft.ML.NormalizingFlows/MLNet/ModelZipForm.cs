@@ -20,6 +20,7 @@ namespace Microsoft.ML.NormalizingFlows
 
         public static ICanSaveModel Build(NormalizingFlowTransformer transformer)
         {
+            transformer.ThrowIfTabular("be saved inside an ML.NET model zip");
             MLContext ml = transformer.Context;
             ModelProto model = FlowOnnx.Parse(transformer.ExportDensityOnnx(), "the transformer's flow file");
             var graph = new GraphProto { Name = "normalizing_flow" };

@@ -1,7 +1,9 @@
 using Microsoft.ML.NormalizingFlows.Layers;
 using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Tabular;
 using Microsoft.ML.NormalizingFlows.Training;
 using Microsoft.ML.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.NormalizingFlows
@@ -42,57 +44,85 @@ namespace Microsoft.ML.NormalizingFlows
         public SchemaShape GetOutputSchema(SchemaShape inputSchema)
         {
             ArgumentNullException.ThrowIfNull(inputSchema);
-            FeatureColumn.Check(inputSchema, options.FeatureColumnName);
+            if (options.IsTabular) TabularSchema.Check(inputSchema, options.ToTabularSpec());
+            else FeatureColumn.Check(inputSchema, options.FeatureColumnName);
             var columns = inputSchema.ToDictionary(c => c.Name);
             columns[options.LogDensityColumnName] = SchemaShapeColumns.Single(options.LogDensityColumnName);
             if (options.LatentColumnName is string latent) columns[latent] = SchemaShapeColumns.SingleVector(latent);
             if (options.ScoreColumnName is string score) columns[score] = SchemaShapeColumns.Single(score);
+            if (options.SampleColumnName is string sample) columns[sample] = SchemaShapeColumns.SingleVector(sample);
             return new SchemaShape(columns.Values);
         }
 
-        /// <summary>Reads the feature column, fits the flow and returns the fitted transformer.</summary>
+        /// <summary>Reads the input columns, fits the flow and returns the fitted transformer.</summary>
         /// <param name="input">The training data.</param>
         /// <returns>The fitted transformer.</returns>
-        /// <exception cref="ArgumentOutOfRangeException">The feature column is missing or not a known-size vector of Single.</exception>
+        /// <exception cref="ArgumentOutOfRangeException">An input column is missing or of a type the flow cannot read.</exception>
         /// <exception cref="InvalidOperationException">No usable rows, too few rows for the split, a constant feature, or NaN/inf with <see cref="InvalidRowHandling.Throw"/>.</exception>
         /// <exception cref="TrainingDivergedException">The loss turned NaN or infinite.</exception>
         public NormalizingFlowTransformer Fit(IDataView input)
         {
             ArgumentNullException.ThrowIfNull(input);
             using IChannel channel = host.Start("Fitting a normalizing flow");
-            TrainingRows rows = TrainingRows.Read(input, options.FeatureColumnName, options.InvalidRows);
-            if (rows.Skipped > 0)
-                channel.Info(MessageSensitivity.None, $"Left out {rows.Skipped} rows of '{options.FeatureColumnName}' holding NaN or an infinity.");
+            TabularCodec? codec = null;
+            TrainingRows rows;
+            long skipped;
+            if (options.IsTabular)
+            {
+                (codec, long count, skipped) = TabularSchema.Analyze(input, options.ToTabularSpec());
+                rows = TrainingRows.Read(input, codec, count);
+            }
+            else
+            {
+                rows = TrainingRows.Read(input, options.FeatureColumnName, options.InvalidRows);
+                skipped = rows.Skipped;
+            }
+            if (skipped > 0)
+                channel.Info(MessageSensitivity.None, $"Left out {skipped} rows holding NaN or an infinity.");
             (int[] train, int[] validation) = Split(rows.Count);
-            (double[] mean, double[] scale) = Statistics(rows, train);
-            channel.Info(MessageSensitivity.None, $"Fitting a flow of dimension {rows.Dimension} on {train.Length} rows ({validation.Length} for validation).");
+            float[] integerMask = codec?.IntegerMask() ?? new float[rows.Dimension];
+            (double[] mean, double[] scale) = Statistics(rows, train, integerMask, codec?.DataSlotNames());
+            channel.Info(MessageSensitivity.None, $"Fitting a flow of dimension {rows.Dimension} on {train.Length} rows ({validation.Length} for validation)" +
+                (rows.ContextWidth > 0 ? $", conditioned on {rows.ContextWidth} context values." : "."));
 
             ScalarType type = options.Precision == FlowPrecision.Double ? ScalarType.Float64 : ScalarType.Float32;
             NormalizingFlow flow = FlowFactory.Create(rows.Dimension, options.ToArchitecture(), options.Seed, new Standardization(mean, scale), type);
+            ConditionalNormalizingFlow? conditional = rows.ContextWidth > 0 ? new ConditionalNormalizingFlow(flow, rows.ContextWidth) : null;
             try
             {
-                using Tensor trainTensor = ToTensor(rows, train, type);
-                using Tensor? validationTensor = validation.Length > 0 ? ToTensor(rows, validation, type) : null;
-                TrainingHistory history = MaximumLikelihoodTrainer.Fit(flow, trainTensor, validationTensor,
-                    options.ToTrainingOptions(line => channel.Info(MessageSensitivity.None, line)));
+                using Tensor trainTensor = ToTensor(rows, train, type, midpoint: null);
+                using Tensor? validationTensor = validation.Length > 0 ? ToTensor(rows, validation, type, integerMask) : null;
+                using Tensor mask = tensor(integerMask.Concat(new float[rows.ContextWidth]).ToArray()).to_type(type);
+                nn.Module model = conditional ?? (nn.Module)flow;
+                Func<Tensor, Tensor> logDensity = conditional is null ? flow.LogDensity : MaximumLikelihoodTrainer.ConditionalLogDensity(conditional);
+                TrainingHistory history = MaximumLikelihoodTrainer.Fit(model, logDensity, trainTensor, validationTensor,
+                    options.ToTrainingOptions(line => channel.Info(MessageSensitivity.None, line)), integerMask.Any(m => m != 0) ? mask : null);
                 var metadata = new FlowFileMetadata
                 {
                     FeatureColumnName = options.FeatureColumnName,
                     LogDensityColumnName = options.LogDensityColumnName,
                     LatentColumnName = options.LatentColumnName,
                     ScoreColumnName = options.ScoreColumnName,
-                    FeatureNames = FeatureColumn.SlotNames(input.Schema[options.FeatureColumnName], rows.Dimension),
+                    SampleColumnName = options.SampleColumnName,
+                    SampleTemperature = options.SampleTemperature,
+                    SampleSeed = options.SampleSeed,
+                    FeatureNames = codec?.DataSlotNames() ?? FeatureColumn.SlotNames(input.Schema[options.FeatureColumnName], rows.Dimension),
                     TrainingHistory = history,
+                    Tabular = codec is null ? null : new TabularModel(codec, conditional?.ExportParameters()).ToJson(),
                 };
+                float[] heldOut = validationTensor is null ? Array.Empty<float>() : LogDensities(logDensity, validationTensor);
+                for (int i = 0; i < heldOut.Length && rows.LogMass.Length > 0; i++) heldOut[i] = (float)(heldOut[i] + rows.LogMass[validation[i]]);
+                conditional?.ReleaseBase(); // the transformer keeps the flow; the base's parameters live on in the metadata
                 return new NormalizingFlowTransformer(environment, flow, FlowOnnx.ExportDensity(flow, metadata), metadata,
                     options.GpuDeviceId, options.FallbackToCpu, rows.Dimension, line => channel.Info(MessageSensitivity.None, line))
                 {
-                    HeldOutLogDensities = validationTensor is null ? Array.Empty<float>() : LogDensities(flow, validationTensor),
+                    HeldOutLogDensities = heldOut,
                 };
             }
             catch
             {
-                flow.Dispose();
+                if (conditional is null) flow.Dispose();
+                else conditional.Dispose();
                 throw;
             }
         }
@@ -111,8 +141,9 @@ namespace Microsoft.ML.NormalizingFlows
             return (order[validationCount..], order[..validationCount]);
         }
 
-        // Per-feature mean and standard deviation of the training rows; a constant feature has no density.
-        private (double[] Mean, double[] Scale) Statistics(TrainingRows rows, int[] train)
+        // Per-feature mean and standard deviation of the training rows (integer slots as dequantized: shifted by 1/2, with
+        // the uniform noise's variance 1/12 added); a constant real feature has no density.
+        private (double[] Mean, double[] Scale) Statistics(TrainingRows rows, int[] train, float[] integerMask, string[]? slotNames)
         {
             int d = rows.Dimension;
             var mean = new double[d];
@@ -128,29 +159,41 @@ namespace Microsoft.ML.NormalizingFlows
                 }
             for (int j = 0; j < d; j++)
             {
-                scale[j] = Math.Sqrt(scale[j] / (train.Length - 1));
+                double variance = scale[j] / (train.Length - 1);
+                if (integerMask[j] != 0)
+                {
+                    mean[j] += 0.5;
+                    variance += 1.0 / 12;
+                }
+                scale[j] = Math.Sqrt(variance);
                 if (!(scale[j] > 1e-12 * Math.Max(1, Math.Abs(mean[j]))) || !double.IsFinite(scale[j]))
-                    throw new InvalidOperationException($"Slot {j} of feature column '{options.FeatureColumnName}' is constant " +
-                        $"(every training row holds {mean[j]}), so it has no density. Drop that slot from the column " +
-                        "(for example with mlContext.Transforms.SelectFeatures or by leaving it out of Concatenate).");
+                    throw new InvalidOperationException($"{(slotNames is null ? $"Slot {j} of feature column '{options.FeatureColumnName}'" : $"Column slot '{slotNames[j]}'")} is constant " +
+                        $"(every training row holds {mean[j]}), so it has no density. Drop it from the input " +
+                        "(for example with mlContext.Transforms.SelectFeatures or by leaving it out of Concatenate or InputColumnNames).");
             }
             return (mean, scale);
         }
 
-        private static float[] LogDensities(NormalizingFlow flow, Tensor rows)
+        private static float[] LogDensities(Func<Tensor, Tensor> logDensity, Tensor rows)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            return flow.LogDensity(rows).to_type(ScalarType.Float32).data<float>().ToArray();
+            return logDensity(rows).to_type(ScalarType.Float32).data<float>().ToArray();
         }
 
-        private static Tensor ToTensor(TrainingRows rows, int[] indices, ScalarType type)
+        // The chosen rows with their context values; integer slots shifted to the middle of their unit cell when a mask is given.
+        private static Tensor ToTensor(TrainingRows rows, int[] indices, ScalarType type, float[]? midpoint)
         {
-            int d = rows.Dimension;
-            var values = new float[indices.Length * d];
+            int d = rows.Dimension, k = rows.ContextWidth, width = d + k;
+            var values = new float[indices.Length * width];
             for (int i = 0; i < indices.Length; i++)
-                Array.Copy(rows.Values, indices[i] * d, values, i * d, d);
-            Tensor result = tensor(values, new long[] { indices.Length, d });
+            {
+                Array.Copy(rows.Values, indices[i] * d, values, i * width, d);
+                Array.Copy(rows.Context, indices[i] * k, values, i * width + d, k);
+                if (midpoint is not null)
+                    for (int j = 0; j < d; j++) values[i * width + j] += 0.5f * midpoint[j];
+            }
+            Tensor result = tensor(values, new long[] { indices.Length, width });
             return type == ScalarType.Float32 ? result : result.to_type(type);
         }
     }

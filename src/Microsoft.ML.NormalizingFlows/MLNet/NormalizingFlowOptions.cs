@@ -13,6 +13,47 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>The input column: a known-size vector of Single. Default "Features".</summary>
             public string FeatureColumnName = DefaultColumnNames.Features;
 
+            /// <summary>
+            /// The columns to model, read by the estimator itself instead of <see cref="FeatureColumnName"/>, or <c>null</c>
+            /// (the default) to read the feature column. Numeric scalars and known-size vectors are the flow's data
+            /// (integer types, and Single or Double columns holding only whole numbers when <see cref="WholeNumbersAsIntegers"/>,
+            /// are dequantized); scalar key, text and boolean columns are categories, modelled by their exact joint
+            /// frequencies with the numeric columns conditioned on them. <c>Generate</c> returns rows in these columns.
+            /// </summary>
+            public string[]? InputColumnNames;
+
+            /// <summary>
+            /// A class column (key, text, boolean or number; a scalar) to condition on, or <c>null</c> (the default) for none.
+            /// The flow then models <c>p(row | class)</c>, which the log-density column reports; <c>Generate</c> draws a
+            /// given class or the classes in their proportions. Each class gets its own Gaussian in the latent space.
+            /// </summary>
+            public string? LabelColumnName;
+
+            /// <summary>
+            /// Numeric columns to condition on without modelling them (standardized, they shift and scale the latent
+            /// Gaussian), or <c>null</c> (the default) for none. Rows to score or sample must hold them.
+            /// </summary>
+            public string[]? ContextColumnNames;
+
+            /// <summary>
+            /// Whether Single and Double data columns whose training values are all whole numbers are treated as integers
+            /// (dequantized for fitting, whole numbers in their range when generated). Default true.
+            /// </summary>
+            public bool WholeNumbersAsIntegers = true;
+
+            /// <summary>
+            /// An added column with an independent draw from the flow for each input row (a vector of Single in the flow's
+            /// data slots, given the row's class and context), or <c>null</c> (the default) for none. Draws depend only on
+            /// <see cref="SampleSeed"/> and the row's position, so they are reproducible for a given row order.
+            /// </summary>
+            public string? SampleColumnName;
+
+            /// <summary>The scale of the sample column's base noise. Range: greater than 0, at most 10. Default 1.</summary>
+            public double SampleTemperature = 1;
+
+            /// <summary>Seeds the sample column's draws. Default 0.</summary>
+            public int SampleSeed;
+
             /// <summary>The added column of log-densities (Single, natural log, data units). Default "LogDensity".</summary>
             public string LogDensityColumnName = DefaultColumnNames.LogDensity;
 
@@ -137,6 +178,25 @@ namespace Microsoft.ML.NormalizingFlows
                     CheckName(LatentColumnName, nameof(LatentColumnName));
                     MaximumLikelihoodOptions.Check(LatentColumnName != LogDensityColumnName, nameof(LatentColumnName), LatentColumnName, "different from LogDensityColumnName");
                 }
+                if (SampleColumnName is not null)
+                {
+                    CheckName(SampleColumnName, nameof(SampleColumnName));
+                    MaximumLikelihoodOptions.Check(new[] { LogDensityColumnName, LatentColumnName, ScoreColumnName }.All(n => n != SampleColumnName),
+                        nameof(SampleColumnName), SampleColumnName, "different from the other added columns");
+                }
+                MaximumLikelihoodOptions.Check(SampleTemperature > 0 && SampleTemperature <= 10, nameof(SampleTemperature), SampleTemperature, "greater than 0 and at most 10");
+                if (InputColumnNames is not null)
+                {
+                    MaximumLikelihoodOptions.Check(InputColumnNames.Length > 0, nameof(InputColumnNames), "an empty list", "null or at least one column name");
+                    foreach (string name in InputColumnNames) CheckName(name, nameof(InputColumnNames));
+                }
+                foreach (string name in ContextColumnNames ?? Array.Empty<string>()) CheckName(name, nameof(ContextColumnNames));
+                if (LabelColumnName is not null) CheckName(LabelColumnName, nameof(LabelColumnName));
+                string[] read = ToTabularSpec().AllColumns.ToArray();
+                string? repeated = read.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1)?.Key;
+                MaximumLikelihoodOptions.Check(repeated is null, nameof(InputColumnNames), repeated, "each column named once across InputColumnNames (or FeatureColumnName), LabelColumnName and ContextColumnNames");
+                MaximumLikelihoodOptions.Check(!IsTabular || BaseDistribution == BaseDistributionKind.StandardNormal, nameof(BaseDistribution), BaseDistribution,
+                    "StandardNormal when reading several columns, a label or context (the conditional base replaces it)");
                 ToArchitecture().Validate();
                 MaximumLikelihoodOptions.Check(ValidationFraction >= 0 && ValidationFraction <= 0.5, nameof(ValidationFraction), ValidationFraction, "from 0 to 0.5");
                 MaximumLikelihoodOptions.Check(Enum.IsDefined(InvalidRows), nameof(InvalidRows), InvalidRows, "Throw or Skip");
@@ -146,6 +206,12 @@ namespace Microsoft.ML.NormalizingFlows
             }
 
             internal Options Clone() => (Options)MemberwiseClone();
+
+            /// <summary>Whether the estimator reads its own columns or a condition (a tabular model) rather than one feature vector.</summary>
+            internal bool IsTabular => InputColumnNames is not null || LabelColumnName is not null || ContextColumnNames is not null;
+
+            internal Tabular.TabularSpec ToTabularSpec() => new(
+                InputColumnNames ?? new[] { FeatureColumnName }, LabelColumnName, ContextColumnNames ?? Array.Empty<string>(), WholeNumbersAsIntegers, InvalidRows);
 
             internal FlowArchitecture ToArchitecture() => new()
             {

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Tabular;
 using Microsoft.ML.NormalizingFlows.Training;
 using Microsoft.ML.Runtime;
 using PipelineOnnx = Microsoft.ML.NormalizingFlows.Onnx.PipelineOnnx;
@@ -22,6 +23,7 @@ namespace Microsoft.ML.NormalizingFlows
         private readonly IHostEnvironment environment;
         private readonly byte[] flowFile;
         private readonly FlowScorer scorer;
+        private readonly FlowRuntime runtime;
         private readonly object flowGate = new();
         private NormalizingFlow? flow;
 
@@ -37,11 +39,16 @@ namespace Microsoft.ML.NormalizingFlows
             LogDensityColumnName = metadata.LogDensityColumnName ?? NormalizingFlowEstimator.DefaultColumnNames.LogDensity;
             LatentColumnName = metadata.LatentColumnName;
             ScoreColumnName = metadata.ScoreColumnName;
+            SampleColumnName = metadata.SampleColumnName;
+            SampleTemperature = metadata.SampleTemperature;
+            SampleSeed = metadata.SampleSeed;
+            Tabular = metadata.Tabular is null ? null : TabularModel.FromJson(metadata.Tabular);
             TrainingHistory = metadata.TrainingHistory ?? new TrainingHistory(Array.Empty<TrainingProgress>(), 0, false);
             GpuDeviceId = gpuDeviceId;
             FallbackToCpu = fallbackToCpu;
             Dimension = dimension;
             scorer = new FlowScorer(flowFile, dimension, gpuDeviceId, fallbackToCpu, log);
+            runtime = new FlowRuntime(scorer, Tabular, new FlowSampler(() => Flow, Tabular, dimension), SampleTemperature, SampleSeed);
         }
 
         /// <summary>
@@ -71,6 +78,20 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>The anomaly-score column (<c>-log p(x)</c>) this transformer adds, or <c>null</c> when it adds none.</summary>
         public string? ScoreColumnName { get; }
+
+        /// <summary>
+        /// The column of independent draws this transformer adds (a vector of Single, one draw from the flow per input row,
+        /// given the row's class and context), or <c>null</c> when it adds none. The draws are reproducible for a given
+        /// <see cref="SampleSeed"/> and row order; a reloaded transformer draws equally distributed values (equal up to
+        /// floating-point rounding of the flow's inverse).
+        /// </summary>
+        public string? SampleColumnName { get; }
+
+        /// <summary>The scale of the base noise of the sample column's draws (1 samples the model; below 1, more typical rows).</summary>
+        public double SampleTemperature { get; }
+
+        /// <summary>The seed of the sample column's draws: a row's draw depends on it and the row's position.</summary>
+        public int SampleSeed { get; }
 
         /// <summary>The number of features per row.</summary>
         public int Dimension { get; }
@@ -119,6 +140,9 @@ namespace Microsoft.ML.NormalizingFlows
 
         internal FlowFileMetadata Metadata { get; }
 
+        /// <summary>The tabular model of a flow over several columns or with a condition; <c>null</c> for a plain flow.</summary>
+        internal TabularModel? Tabular { get; }
+
         /// <summary>The schema <see cref="Transform"/> produces from <paramref name="inputSchema"/>.</summary>
         /// <param name="inputSchema">The input schema; it must hold the feature column with <see cref="Dimension"/> values.</param>
         /// <returns>The output schema.</returns>
@@ -132,14 +156,14 @@ namespace Microsoft.ML.NormalizingFlows
         {
             ArgumentNullException.ThrowIfNull(input);
             PipelineOnnx.ThrowIfCalledByMLNetOnnxExport();
-            return new FlowDataView(input, new FlowOutputSchema(input.Schema, this), scorer);
+            return new FlowDataView(input, new FlowOutputSchema(input.Schema, this), runtime);
         }
 
         /// <summary>A row-to-row mapper over <paramref name="inputSchema"/>, as prediction engines use.</summary>
         /// <param name="inputSchema">The input schema.</param>
         /// <returns>The mapper.</returns>
         public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-            new FlowRowMapper(new FlowOutputSchema(inputSchema, this), scorer);
+            new FlowRowMapper(new FlowOutputSchema(inputSchema, this), runtime);
 
         /// <summary>
         /// Saves the transformer inside an ML.NET model zip as built-in transformers that reproduce its columns: the
@@ -167,11 +191,29 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>The ONNX density graph (the flow file's bytes): input <c>features [N, d]</c>, outputs <c>log_density [N]</c> and <c>latent [N, d]</c>.</summary>
         /// <returns>A copy of the bytes.</returns>
-        public byte[] ExportDensityOnnx() => (byte[])flowFile.Clone();
+        /// <exception cref="NotSupportedException">The flow reads several columns or is conditioned: its graph alone is not its density.</exception>
+        public byte[] ExportDensityOnnx()
+        {
+            ThrowIfTabular("export its density graph to ONNX");
+            return (byte[])flowFile.Clone();
+        }
 
         /// <summary>The ONNX sampling graph: input <c>noise [N, d]</c>, outputs <c>samples [N, d]</c> and <c>log_density [N]</c>.</summary>
         /// <returns>The serialized model.</returns>
-        public byte[] ExportSamplingOnnx() => FlowOnnx.ExportSampling(Flow);
+        /// <exception cref="NotSupportedException">The flow reads several columns or is conditioned: its graph alone is not its sampler.</exception>
+        public byte[] ExportSamplingOnnx()
+        {
+            ThrowIfTabular("export its sampling graph to ONNX");
+            return FlowOnnx.ExportSampling(Flow);
+        }
+
+        internal void ThrowIfTabular(string action)
+        {
+            if (Tabular is not null)
+                throw new NotSupportedException($"This flow reads several columns or is conditioned on a class or context, so its ONNX graph alone is " +
+                    $"not its density and it cannot {action}: the categories' table and the conditional base live in the flow file. " +
+                    "Save it with SaveTo and load it with NormalizingFlowTransformer.Load, or fit a plain flow over one vector column for ONNX use.");
+        }
 
         /// <summary>Loads a transformer from a flow file written by <see cref="SaveTo(string)"/>.</summary>
         /// <param name="mlContext">The context whose log receives the provider line.</param>

@@ -1,29 +1,43 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.NormalizingFlows.Tabular;
 
 namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
     /// A block of scored rows and the getters of the columns a flow adds. Cursors fill a block of many rows per scoring
-    /// call; a single row (the prediction-engine path) fills a block of one.
+    /// call; a single row (the prediction-engine path) fills a block of one. A tabular model's rows get the conditional
+    /// base's correction and their categories' log-probability; sample draws are made per row from the seed and the row's
+    /// position.
     /// </summary>
     internal sealed class ScoredBlock
     {
-        private readonly FlowScorer scorer;
+        private readonly FlowRuntime runtime;
         private readonly FlowOutputSchema schema;
         private readonly bool withLatent;
+        private readonly bool withSample;
         private readonly float[] rows;
+        private readonly float[] context;
+        private readonly double[] logMass;
+        private readonly long[] positions;
         private readonly float[] logDensity;
         private readonly float[] latent;
+        private readonly float[] sample;
 
-        public ScoredBlock(FlowScorer scorer, FlowOutputSchema schema, int capacity, bool withLatent)
+        public ScoredBlock(FlowRuntime runtime, FlowOutputSchema schema, int capacity, ActiveColumns active)
         {
-            this.scorer = scorer;
+            this.runtime = runtime;
             this.schema = schema;
-            this.withLatent = withLatent;
+            withLatent = active.Latent || runtime.Tabular?.BaseParameters is not null;
+            withSample = active.Sample;
             Capacity = capacity;
-            rows = new float[capacity * scorer.Dimension];
+            int d = runtime.Dimension;
+            rows = new float[capacity * d];
+            context = new float[capacity * runtime.ContextWidth];
+            logMass = new double[capacity];
+            positions = new long[capacity];
             logDensity = new float[capacity];
-            latent = withLatent ? new float[capacity * scorer.Dimension] : Array.Empty<float>();
+            latent = withLatent ? new float[capacity * d] : Array.Empty<float>();
+            sample = withSample ? new float[capacity * d] : Array.Empty<float>();
         }
 
         public int Capacity { get; }
@@ -34,13 +48,20 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>The row within the block that getters read.</summary>
         public int Current { get; set; }
 
-        /// <summary>Refills the block: <paramref name="readRow"/> writes row i into its span and returns false when rows run out.</summary>
-        public void Fill(Func<Span<float>, bool> readRow)
+        /// <summary>Refills the block from <paramref name="source"/>, moving to each next row with <paramref name="moveNext"/> until it returns false.</summary>
+        public void Fill(Func<bool> moveNext, RowSource source)
         {
-            int d = scorer.Dimension;
+            int d = runtime.Dimension, k = runtime.ContextWidth;
             int count = 0;
-            while (count < Capacity && readRow(rows.AsSpan(count * d, d))) count++;
-            scorer.Score(rows, count, logDensity, latent, withLatent);
+            while (count < Capacity && moveNext())
+            {
+                logMass[count] = source.Read(rows.AsSpan(count * d, d), context.AsSpan(count * k, k));
+                positions[count] = source.Position;
+                count++;
+            }
+            runtime.Scorer.Score(rows, count, logDensity, latent, withLatent);
+            if (runtime.Tabular is TabularModel tabular) Condition(tabular, count);
+            if (withSample) Sample(count);
             Count = count;
             Current = 0;
         }
@@ -52,15 +73,9 @@ namespace Microsoft.ML.NormalizingFlows
             if (columnIndex == schema.ScoreIndex)
                 return (ValueGetter<float>)((ref float value) => value = -logDensity[Current]);
             if (columnIndex == schema.LatentIndex && withLatent)
-            {
-                int d = scorer.Dimension;
-                return (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
-                {
-                    VBufferEditor<float> editor = VBufferEditor.Create(ref value, d);
-                    latent.AsSpan(Current * d, d).CopyTo(editor.Values);
-                    value = editor.Commit();
-                });
-            }
+                return VectorGetter(latent);
+            if (columnIndex == schema.SampleIndex && withSample)
+                return VectorGetter(sample);
             throw new InvalidOperationException($"Column {columnIndex} is not a column the flow adds, or it is not active.");
         }
 
@@ -68,5 +83,38 @@ namespace Microsoft.ML.NormalizingFlows
         public static ValueGetter<TValue> Cast<TValue>(Delegate getter, DataViewSchema.Column column) =>
             getter as ValueGetter<TValue> ?? throw new InvalidOperationException(
                 $"Column '{column.Name}' holds {column.Type.RawType.Name} values, not {typeof(TValue).Name}.");
+
+        private ValueGetter<VBuffer<float>> VectorGetter(float[] values)
+        {
+            int d = runtime.Dimension;
+            return (ref VBuffer<float> value) =>
+            {
+                VBufferEditor<float> editor = VBufferEditor.Create(ref value, d);
+                values.AsSpan(Current * d, d).CopyTo(editor.Values);
+                value = editor.Commit();
+            };
+        }
+
+        // log p(x | c) + log P(categories) from the graph's standard-normal log-density and latent.
+        private void Condition(TabularModel tabular, int count)
+        {
+            int d = runtime.Dimension, k = runtime.ContextWidth;
+            Span<double> mean = stackalloc double[d];
+            Span<double> logScale = stackalloc double[d];
+            for (int i = 0; i < count; i++)
+            {
+                double correction = withLatent ? tabular.BaseCorrection(latent.AsSpan(i * d, d), context.AsSpan(i * k, k), mean, logScale) : 0;
+                logDensity[i] = (float)(logDensity[i] + correction + logMass[i]);
+            }
+        }
+
+        private void Sample(int count)
+        {
+            int d = runtime.Dimension;
+            var noise = new double[count * d];
+            for (int i = 0; i < count; i++)
+                FlowSampler.Gaussian(FlowSampler.ForRow(runtime.SampleSeed, positions[i]), noise.AsSpan(i * d, d));
+            runtime.Sampler.Sample(noise, context, count, runtime.SampleTemperature, sample);
+        }
     }
 }

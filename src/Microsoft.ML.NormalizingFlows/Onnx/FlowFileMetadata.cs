@@ -16,10 +16,14 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         internal const string ArchitectureKey = "normalizing_flows.architecture";
         internal const string ColumnsKey = "normalizing_flows.columns";
         internal const string TrainingKey = "normalizing_flows.training";
-        internal const int CurrentFormat = 1;
+        internal const string TabularKey = "normalizing_flows.tabular";
 
-        /// <summary>The file format version this library writes.</summary>
-        public int Format { get; init; } = CurrentFormat;
+        // Format 2 adds the tabular model (several columns, categories, a condition); files without one stay format 1,
+        // and a reader of format 1 refuses a format-2 file rather than scoring it without its condition.
+        internal const int CurrentFormat = 2;
+
+        /// <summary>The file format version: 1 for a plain flow, 2 for one with a tabular model.</summary>
+        public int Format => Tabular is null ? 1 : 2;
 
         /// <summary>The version of the library that wrote the file.</summary>
         public string LibraryVersion { get; init; } = CurrentLibraryVersion;
@@ -36,11 +40,23 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <summary>The anomaly-score column the transformer adds, or <c>null</c>.</summary>
         public string? ScoreColumnName { get; init; }
 
+        /// <summary>The column of independent draws the transformer adds, or <c>null</c>.</summary>
+        public string? SampleColumnName { get; init; }
+
+        /// <summary>The temperature of the sample column's draws.</summary>
+        public double SampleTemperature { get; init; } = 1;
+
+        /// <summary>The seed of the sample column's draws.</summary>
+        public int SampleSeed { get; init; }
+
         /// <summary>The names of the features (the slot names of the feature column), or <c>null</c> when unknown.</summary>
         public IReadOnlyList<string>? FeatureNames { get; init; }
 
         /// <summary>The history of the fit that produced the flow, or <c>null</c>.</summary>
         public Training.TrainingHistory? TrainingHistory { get; init; }
+
+        /// <summary>The tabular model (the user's columns, categories, conditional base) as JSON, or <c>null</c> for a plain flow.</summary>
+        internal JsonObject? Tabular { get; init; }
 
         internal static string CurrentLibraryVersion =>
             typeof(FlowFileMetadata).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
@@ -56,10 +72,14 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 ["logDensity"] = LogDensityColumnName,
                 ["latent"] = LatentColumnName,
                 ["score"] = ScoreColumnName,
+                ["sample"] = SampleColumnName,
+                ["sampleTemperature"] = SampleTemperature,
+                ["sampleSeed"] = SampleSeed,
                 ["featureNames"] = FeatureNames is null ? null : new JsonArray(FeatureNames.Select(n => (JsonNode?)n).ToArray()),
             };
             Add(model, ColumnsKey, columns.ToJsonString());
             if (TrainingHistory is not null) Add(model, TrainingKey, TrainingHistory.ToJson().ToJsonString());
+            if (Tabular is not null) Add(model, TabularKey, Tabular.ToJsonString());
         }
 
         /// <summary>Reads the metadata and the architecture; throws <see cref="InvalidDataException"/> when either is missing or malformed.</summary>
@@ -76,15 +96,20 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 JsonObject columns = props.TryGetValue(ColumnsKey, out string? c) ? JsonNode.Parse(c)!.AsObject() : new JsonObject();
                 var metadata = new FlowFileMetadata
                 {
-                    Format = formatVersion,
                     LibraryVersion = props.GetValueOrDefault(LibraryVersionKey, "unknown"),
                     FeatureColumnName = columns["feature"]?.GetValue<string>(),
                     LogDensityColumnName = columns["logDensity"]?.GetValue<string>(),
                     LatentColumnName = columns["latent"]?.GetValue<string>(),
                     ScoreColumnName = columns["score"]?.GetValue<string>(),
+                    SampleColumnName = columns["sample"]?.GetValue<string>(),
+                    SampleTemperature = columns["sampleTemperature"]?.GetValue<double>() ?? 1,
+                    SampleSeed = columns["sampleSeed"]?.GetValue<int>() ?? 0,
+                    Tabular = props.TryGetValue(TabularKey, out string? tabular) ? JsonNode.Parse(tabular)!.AsObject() : null,
                     FeatureNames = columns["featureNames"]?.AsArray().Select(n => n!.GetValue<string>()).ToArray(),
                     TrainingHistory = props.TryGetValue(TrainingKey, out string? t) ? Training.TrainingHistory.FromJson(JsonNode.Parse(t)!.AsObject()) : null,
                 };
+                if ((formatVersion == 2) != (metadata.Tabular is not null))
+                    throw new InvalidDataException($"its flow format version {formatVersion} does not match its content ({(metadata.Tabular is null ? "no" : "a")} tabular model)");
                 return (metadata, JsonNode.Parse(architecture)!.AsObject());
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)

@@ -25,16 +25,55 @@ namespace Microsoft.ML.NormalizingFlows.Training
         {
             ArgumentNullException.ThrowIfNull(flow);
             ArgumentNullException.ThrowIfNull(train);
+            CheckRows(train, flow.Dimension, nameof(train));
+            return Fit(flow, flow.LogDensity, train, validation, options, dequantizationMask: null);
+        }
+
+        /// <summary>Trains a conditional flow in place on data rows and their context rows.</summary>
+        /// <param name="model">The conditional flow to train; its parameters change.</param>
+        /// <param name="train">Training rows <c>[N, d]</c> of the flow's element type.</param>
+        /// <param name="trainContext">Their context rows <c>[N, k]</c>.</param>
+        /// <param name="validation">Validation rows <c>[M, d]</c>, or <c>null</c> for none.</param>
+        /// <param name="validationContext">Their context rows <c>[M, k]</c>, or <c>null</c> without validation rows.</param>
+        /// <param name="options">The settings; validated first.</param>
+        /// <returns>The history of the fit.</returns>
+        /// <exception cref="TrainingDivergedException">The loss or the gradient norm turned NaN or infinite.</exception>
+        public static TrainingHistory Fit(ConditionalNormalizingFlow model, Tensor train, Tensor trainContext, Tensor? validation, Tensor? validationContext, MaximumLikelihoodOptions options)
+        {
+            ArgumentNullException.ThrowIfNull(model);
+            ArgumentNullException.ThrowIfNull(train);
+            ArgumentNullException.ThrowIfNull(trainContext);
+            CheckRows(train, model.Dimension, nameof(train));
+            CheckRows(trainContext, model.ContextDimension, nameof(trainContext));
+            if ((validation is null) != (validationContext is null))
+                throw new ArgumentException("Give validation rows and their context rows together, or neither.", nameof(validationContext));
+            using var scope = NewDisposeScope();
+            return Fit(model, ConditionalLogDensity(model), cat(new[] { train, trainContext }, 1),
+                validation is null ? null : cat(new[] { validation, validationContext! }, 1), options, dequantizationMask: null);
+        }
+
+        /// <summary>The log-density of rows that hold the data values followed by the context values.</summary>
+        internal static Func<Tensor, Tensor> ConditionalLogDensity(ConditionalNormalizingFlow model) =>
+            rows => model.LogDensity(rows.narrow(1, 0, model.Dimension), rows.narrow(1, model.Dimension, model.ContextDimension));
+
+        /// <summary>
+        /// The fit behind both public overloads. <paramref name="logDensity"/> maps a batch of <paramref name="train"/> rows
+        /// to log-densities; <paramref name="dequantizationMask"/> (1 at integer-valued slots, 0 elsewhere) adds fresh
+        /// uniform [0, 1) noise to those slots of every training batch (uniform dequantization).
+        /// </summary>
+        internal static TrainingHistory Fit(
+            nn.Module model, Func<Tensor, Tensor> logDensity, Tensor train, Tensor? validation, MaximumLikelihoodOptions options, Tensor? dequantizationMask)
+        {
             ArgumentNullException.ThrowIfNull(options);
             options.Validate();
             if (train.dim() != 2 || train.shape[0] < 1)
-                throw new ArgumentException($"Training rows must have shape [N, {flow.Dimension}] with N >= 1; got [{string.Join(", ", train.shape)}].", nameof(train));
+                throw new ArgumentException($"Training rows must have shape [N, width] with N >= 1; got [{string.Join(", ", train.shape)}].", nameof(train));
             if (validation is not null && validation.shape[0] == 0) validation = null;
 
             // Every tensor the fit makes (optimizer state, snapshots, handles returned by in-place ops) lives in this scope.
             using var fitScope = NewDisposeScope();
             using TorchThreads threads = TorchThreads.Use(options.NumberOfThreads);
-            Parameter[] parameters = flow.parameters().ToArray();
+            Parameter[] parameters = model.parameters().ToArray();
             using var optimizer = optim.Adam(parameters, options.LearningRate);
             using Generator generator = new Generator().manual_seed(options.Seed);
 
@@ -49,7 +88,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
             Tensor[]? bestParameters = null;
             try
             {
-                flow.train();
+                model.train();
                 for (int epoch = 1; epoch <= options.MaxEpochs; epoch++)
                 {
                     double lossSum = 0;
@@ -61,14 +100,14 @@ namespace Microsoft.ML.NormalizingFlows.Training
                             options.CancellationToken.ThrowIfCancellationRequested();
                             long count = Math.Min(options.BatchSize, rows - start);
                             steps++;
-                            double loss = Step(flow, optimizer, parameters, train, order, start, count, options, epoch, steps);
+                            double loss = Step(logDensity, optimizer, parameters, train, order, start, count, options, epoch, steps, dequantizationMask, generator);
                             scheduler?.step();
                             lossSum += loss * count;
                             seen += count;
                         }
                     }
 
-                    double validationLogLikelihood = validation is null ? double.NaN : MeanLogDensity(flow, validation);
+                    double validationLogLikelihood = validation is null ? double.NaN : MeanLogDensity(logDensity, validation);
                     if (validation is not null && !double.IsFinite(validationLogLikelihood))
                         throw new TrainingDivergedException(epoch, steps, "validation log-likelihood", validationLogLikelihood);
                     bool isBest = validation is not null && validationLogLikelihood > bestValidation;
@@ -100,7 +139,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
             }
             finally
             {
-                flow.eval();
+                model.eval();
             }
 
             var history = new TrainingHistory(epochs, bestEpoch, stoppedEarly);
@@ -118,6 +157,11 @@ namespace Microsoft.ML.NormalizingFlows.Training
         {
             ArgumentNullException.ThrowIfNull(flow);
             ArgumentNullException.ThrowIfNull(rows);
+            return MeanLogDensity(flow.LogDensity, rows);
+        }
+
+        private static double MeanLogDensity(Func<Tensor, Tensor> logDensity, Tensor rows)
+        {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             double sum = 0;
@@ -125,20 +169,22 @@ namespace Microsoft.ML.NormalizingFlows.Training
             for (long start = 0; start < count; start += EvaluationBatchSize)
             {
                 long length = Math.Min(EvaluationBatchSize, count - start);
-                sum += flow.LogDensity(rows.narrow(0, start, length)).sum().to_type(ScalarType.Float64).item<double>();
+                sum += logDensity(rows.narrow(0, start, length)).sum().to_type(ScalarType.Float64).item<double>();
             }
             return sum / count;
         }
 
         // One optimizer step on rows order[start .. start+count) inside its own dispose scope; returns the batch loss.
         private static double Step(
-            NormalizingFlow flow, OptimizerHelper optimizer, Parameter[] parameters, Tensor train, Tensor order,
-            long start, long count, MaximumLikelihoodOptions options, int epoch, long step)
+            Func<Tensor, Tensor> logDensityOf, OptimizerHelper optimizer, Parameter[] parameters, Tensor train, Tensor order,
+            long start, long count, MaximumLikelihoodOptions options, int epoch, long step, Tensor? dequantizationMask, Generator generator)
         {
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
             Tensor batch = train.index_select(0, order.narrow(0, start, count));
-            Tensor logDensity = flow.LogDensity(batch);
+            if (dequantizationMask is not null)
+                batch = batch + rand(batch.shape, dtype: batch.dtype, generator: generator) * dequantizationMask;
+            Tensor logDensity = logDensityOf(batch);
             long kept = (long)Math.Ceiling((1 - options.TrimFraction) * count);
             if (kept < count) logDensity = logDensity.topk((int)kept).values; // the trimmed likelihood keeps the best-explained rows
             Tensor loss = logDensity.mean().neg();
@@ -147,6 +193,12 @@ namespace Microsoft.ML.NormalizingFlows.Training
             StepGuards.ClipAndCheck(parameters, options.GradientClipNorm, epoch, step);
             optimizer.step();
             return lossValue;
+        }
+
+        private static void CheckRows(Tensor rows, int width, string name)
+        {
+            if (rows.dim() != 2 || rows.shape[0] < 1 || rows.shape[1] != width)
+                throw new ArgumentException($"Rows must have shape [N, {width}] with N >= 1; got [{string.Join(", ", rows.shape)}].", name);
         }
 
         private static Tensor[] Snapshot(Parameter[] parameters, Tensor[]? previous)

@@ -1,0 +1,136 @@
+using Microsoft.ML.NormalizingFlows.Distributions;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows
+{
+    /// <summary>
+    /// A flow conditioned on a context vector <c>c</c> (for example a one-hot class) through its base distribution:
+    /// <c>z = f(x)</c> by a shared <see cref="NormalizingFlow"/>, and <c>z | c ~ N(mu(c), diag(exp(2 s(c))))</c> with
+    /// <c>mu(c) = c W + b</c> and <c>s(c) = B tanh((c V + e) / B)</c> (B = <see cref="LogScaleBound"/>), so
+    /// <c>log p(x | c) = log N(f(x); mu(c), exp(s(c))) + log|det J_f(x)|</c>. This is the class-conditional base of
+    /// FlowGMM (Izmailov et al. 2020); with a one-hot class it gives each class its own Gaussian in the latent space
+    /// and shares the flow's warping between classes. W and V start at zero, so the model starts as the flow itself.
+    /// </summary>
+    public sealed class ConditionalNormalizingFlow : nn.Module
+    {
+        /// <summary>The bound on each latent log-scale.</summary>
+        public const double LogScaleBound = 5;
+
+        private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
+
+        private readonly NormalizingFlow flow;
+        private readonly Parameter meanWeight;
+        private readonly Parameter meanBias;
+        private readonly Parameter logScaleWeight;
+        private readonly Parameter logScaleBias;
+
+        /// <summary>Conditions <paramref name="flow"/> on context vectors of <paramref name="contextDimension"/> values.</summary>
+        /// <param name="flow">The shared flow; its base distribution must be <see cref="StandardNormal"/> (the conditional base replaces it).</param>
+        /// <param name="contextDimension">The number of context values per row; at least 1.</param>
+        public ConditionalNormalizingFlow(NormalizingFlow flow, int contextDimension) : base(nameof(ConditionalNormalizingFlow))
+        {
+            ArgumentNullException.ThrowIfNull(flow);
+            if (flow.BaseDistribution is not StandardNormal)
+                throw new ArgumentException($"A conditional flow replaces the base distribution with a conditional Gaussian; build the flow with a StandardNormal base (it has {flow.BaseDistribution.GetType().Name}).", nameof(flow));
+            if (contextDimension < 1)
+                throw new ArgumentOutOfRangeException(nameof(contextDimension), contextDimension, "A context needs at least 1 value.");
+            this.flow = flow;
+            ContextDimension = contextDimension;
+            ScalarType type = flow.ElementType;
+            int d = flow.Dimension;
+            meanWeight = new Parameter(zeros(contextDimension, d, dtype: type));
+            meanBias = new Parameter(zeros(d, dtype: type));
+            logScaleWeight = new Parameter(zeros(contextDimension, d, dtype: type));
+            logScaleBias = new Parameter(zeros(d, dtype: type));
+            RegisterComponents();
+            foreach (Tensor tensor in new Tensor[] { meanWeight, meanBias, logScaleWeight, logScaleBias }) tensor.DetachFromDisposeScope();
+        }
+
+        /// <summary>The shared flow.</summary>
+        public NormalizingFlow Flow => flow;
+
+        /// <summary>The number of values in a data row.</summary>
+        public int Dimension => flow.Dimension;
+
+        /// <summary>The number of values in a context row.</summary>
+        public int ContextDimension { get; }
+
+        /// <summary>The latent mean and log-scale for each context row (<c>[N, k]</c> to two <c>[N, d]</c>).</summary>
+        /// <param name="context">Context rows.</param>
+        /// <returns>The mean and log-scale of <c>z | c</c>.</returns>
+        public (Tensor Mean, Tensor LogScale) LatentGaussian(Tensor context)
+        {
+            CheckContext(context);
+            Tensor logScale = (context.matmul(logScaleWeight) + logScaleBias).div(LogScaleBound).tanh().mul(LogScaleBound);
+            return (context.matmul(meanWeight) + meanBias, logScale);
+        }
+
+        /// <summary>The log-density of each data row given its context row: <c>[N, d]</c> and <c>[N, k]</c> to <c>[N]</c>.</summary>
+        /// <param name="data">Data rows.</param>
+        /// <param name="context">Context rows, one per data row.</param>
+        /// <returns>Natural-log conditional densities.</returns>
+        public Tensor LogDensity(Tensor data, Tensor context)
+        {
+            (Tensor latent, Tensor logDet) = flow.ToLatentWithLogDet(data);
+            if (context.shape[0] != data.shape[0])
+                throw new ArgumentException($"Expected one context row per data row ({data.shape[0]}) but got {context.shape[0]}.", nameof(context));
+            (Tensor mean, Tensor logScale) = LatentGaussian(context);
+            Tensor logBase = ((latent - mean) * logScale.neg().exp()).square().sum(1).mul(-0.5) - logScale.sum(1) - Dimension * HalfLogTwoPi;
+            return logBase + logDet;
+        }
+
+        /// <summary>Draws one data row per context row, with the base noise scaled by <paramref name="temperature"/>.</summary>
+        /// <param name="context">Context rows <c>[N, k]</c>.</param>
+        /// <param name="generator">A generator for reproducible draws, or <c>null</c> for TorchSharp's global one.</param>
+        /// <param name="temperature">The scale of the base noise: 1 samples the model, below 1 draws more typical rows. Range: greater than 0.</param>
+        /// <returns>Rows <c>[N, d]</c>.</returns>
+        public Tensor Sample(Tensor context, Generator? generator = null, double temperature = 1)
+        {
+            if (!(temperature > 0) || !double.IsFinite(temperature))
+                throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be a finite number greater than 0.");
+            (Tensor mean, Tensor logScale) = LatentGaussian(context);
+            Tensor noise = randn(mean.shape, dtype: mean.dtype, device: mean.device, generator: generator);
+            return flow.FromLatent(mean + logScale.exp() * noise.mul(temperature)).Samples;
+        }
+
+        /// <summary>The four parameters as row-major doubles (W, b, V, e), for saving.</summary>
+        internal double[][] ExportParameters() => new[] { meanWeight, meanBias, logScaleWeight, logScaleBias }
+            .Select(p => p.detach().to_type(ScalarType.Float64).cpu().data<double>().ToArray()).ToArray();
+
+        /// <summary>Sets the four parameters from <see cref="ExportParameters"/>'s arrays.</summary>
+        internal void ImportParameters(double[][] values)
+        {
+            Parameter[] targets = { meanWeight, meanBias, logScaleWeight, logScaleBias };
+            if (values.Length != targets.Length || values.Zip(targets).Any(p => p.First.Length != p.Second.numel()))
+                throw new InvalidDataException("the conditional base's parameters do not match the flow's dimension and context size");
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            foreach ((double[] value, Parameter target) in values.Zip(targets))
+                target.copy_(tensor(value, target.shape).to_type(target.dtype));
+        }
+
+        /// <summary>Frees the conditional base's own parameters and leaves the flow alive, for an owner that keeps only the flow.</summary>
+        internal void ReleaseBase()
+        {
+            foreach (Tensor tensor in new Tensor[] { meanWeight, meanBias, logScaleWeight, logScaleBias }) tensor.Dispose();
+        }
+
+        private void CheckContext(Tensor context)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            if (context.dim() != 2 || context.shape[1] != ContextDimension)
+                throw new ArgumentException($"Expected context rows of shape [N, {ContextDimension}] but got [{string.Join(", ", context.shape)}].", nameof(context));
+            if (context.dtype != flow.ElementType)
+                throw new ArgumentException($"Expected {flow.ElementType} context rows (the flow's element type) but got {context.dtype}.", nameof(context));
+        }
+
+        /// <inheritdoc />
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) flow.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+
+namespace Microsoft.ML.NormalizingFlows.Tabular
+{
+    /// <summary>
+    /// The joint distribution of a table's categorical columns: the observed combinations' counts, smoothed by one
+    /// pseudo-row spread evenly over every combination, so that <c>P(a) = (n(a) + 1/S) / (N + 1)</c> (S combinations) is
+    /// exact on the training rows' frequencies up to that pseudo-row and never zero. With a label column the table is
+    /// conditional: <c>P(a | y) = (n(y, a) + 1/S) / (n(y) + 1)</c>, the label itself having its observed frequencies.
+    /// </summary>
+    internal sealed class CategoryTable
+    {
+        private readonly int[] sizes;
+        private readonly int labelPosition;
+        private readonly Dictionary<string, long> counts;
+        private readonly long[] labelCounts;
+        private readonly double logCombinations;
+        private readonly (int[] Combination, long Count)[][] byLabel;
+
+        public CategoryTable(int[] sizes, int labelPosition, Dictionary<string, long> counts)
+        {
+            this.sizes = sizes;
+            this.labelPosition = labelPosition;
+            this.counts = counts;
+            labelCounts = new long[labelPosition >= 0 ? sizes[labelPosition] : 1];
+            var groups = Enumerable.Range(0, labelCounts.Length).Select(_ => new List<(int[], long)>()).ToArray();
+            foreach ((string key, long count) in counts)
+            {
+                int[] combination = Parse(key);
+                int label = LabelOf(combination);
+                labelCounts[label] += count;
+                groups[label].Add((combination, count));
+            }
+            byLabel = groups.Select(g => g.ToArray()).ToArray();
+            logCombinations = sizes.Where((_, i) => i != labelPosition).Sum(s => Math.Log(s));
+        }
+
+        /// <summary>The number of categorical columns.</summary>
+        public int Columns => sizes.Length;
+
+        /// <summary>Rows per label (one entry, all rows, without a label).</summary>
+        public IReadOnlyList<long> LabelCounts => labelCounts;
+
+        /// <summary>Counts the combinations of <paramref name="rows"/> (category indices per row).</summary>
+        public static CategoryTable Count(int[] sizes, int labelPosition, IEnumerable<int[]> rows)
+        {
+            var counts = new Dictionary<string, long>();
+            foreach (int[] row in rows)
+            {
+                string key = Key(row);
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+            }
+            return new CategoryTable(sizes, labelPosition, counts);
+        }
+
+        /// <summary><c>log P(a | y)</c> (or <c>log P(a)</c> without a label) of a row's category indices; -infinity for an unknown category (index -1).</summary>
+        public double LogMass(ReadOnlySpan<int> combination)
+        {
+            if (sizes.Length == 0) return 0;
+            foreach (int index in combination)
+                if (index < 0) return double.NegativeInfinity;
+            long labelCount = labelCounts[LabelOf(combination)];
+            double count = counts.GetValueOrDefault(Key(combination)) + Math.Exp(-logCombinations);
+            return Math.Log(count) - Math.Log(labelCount + 1);
+        }
+
+        /// <summary>The label's training frequency, <c>n(y) / N</c>.</summary>
+        public double LabelProbability(int label) => (double)labelCounts[label] / labelCounts.Sum();
+
+        /// <summary>Draws a combination: for <paramref name="label"/> when given, else with the label in its observed proportions.</summary>
+        public int[] Draw(Random random, int? label)
+        {
+            if (sizes.Length == 0) return Array.Empty<int>();
+            int y = label ?? Pick(random, labelCounts.Select(c => (double)c).ToArray());
+            (int[] Combination, long Count)[] observed = byLabel[y];
+            long total = labelCounts[y];
+            if (random.NextDouble() * (total + 1) < total)
+            {
+                double target = random.NextDouble() * total;
+                foreach ((int[] combination, long count) in observed)
+                {
+                    target -= count;
+                    if (target < 0) return (int[])combination.Clone();
+                }
+                return (int[])observed[^1].Combination.Clone();
+            }
+            int[] uniform = sizes.Select(s => random.Next(s)).ToArray();
+            if (labelPosition >= 0) uniform[labelPosition] = y;
+            return uniform;
+        }
+
+        public JsonObject ToJson() => new()
+        {
+            ["sizes"] = new JsonArray(sizes.Select(s => (JsonNode?)s).ToArray()),
+            ["labelPosition"] = labelPosition,
+            ["counts"] = new JsonObject(counts.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
+        };
+
+        public static CategoryTable FromJson(JsonObject json)
+        {
+            int[] sizes = json["sizes"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray();
+            int labelPosition = json["labelPosition"]!.GetValue<int>();
+            var counts = json["counts"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<long>());
+            foreach (string key in counts.Keys)
+            {
+                int[] combination = Parse(key);
+                if (combination.Length != sizes.Length || combination.Where((c, i) => c < 0 || c >= sizes[i]).Any())
+                    throw new InvalidDataException($"the category table holds a combination '{key}' outside its columns' categories");
+            }
+            return new CategoryTable(sizes, labelPosition, counts);
+        }
+
+        private int LabelOf(ReadOnlySpan<int> combination) => labelPosition >= 0 ? combination[labelPosition] : 0;
+
+        private static int Pick(Random random, double[] weights)
+        {
+            double target = random.NextDouble() * weights.Sum();
+            for (int i = 0; i < weights.Length; i++)
+            {
+                target -= weights[i];
+                if (target < 0) return i;
+            }
+            return weights.Length - 1;
+        }
+
+        private static string Key(ReadOnlySpan<int> combination)
+        {
+            var parts = new string[combination.Length];
+            for (int i = 0; i < parts.Length; i++) parts[i] = combination[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return string.Join(',', parts);
+        }
+
+        private static int[] Parse(string key) =>
+            key.Length == 0 ? Array.Empty<int>() : key.Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+}

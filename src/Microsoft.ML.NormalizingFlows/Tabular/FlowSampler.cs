@@ -1,0 +1,76 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows.Tabular
+{
+    /// <summary>
+    /// Draws rows from a fitted flow: base noise (scaled by a temperature) shifted and scaled by the conditional base for
+    /// each context row, mapped through the flow's inverse, with integer slots floored and clipped to their range.
+    /// </summary>
+    internal sealed class FlowSampler
+    {
+        private readonly Func<NormalizingFlow> flow;
+        private readonly TabularModel? model;
+
+        public FlowSampler(Func<NormalizingFlow> flow, TabularModel? model, int dimension)
+        {
+            this.flow = flow;
+            this.model = model;
+            Dimension = dimension;
+            ContextWidth = model?.Codec.ContextWidth ?? 0;
+        }
+
+        public int Dimension { get; }
+
+        public int ContextWidth { get; }
+
+        /// <summary>
+        /// Writes <paramref name="count"/> rows to <paramref name="output"/> from standard-normal <paramref name="noise"/>
+        /// (<c>count * Dimension</c>) and context rows (<c>count * ContextWidth</c>).
+        /// </summary>
+        public void Sample(ReadOnlySpan<double> noise, ReadOnlySpan<float> context, int count, double temperature, Span<float> output)
+        {
+            if (count == 0) return;
+            int d = Dimension, k = ContextWidth;
+            var latent = new float[count * d];
+            Span<double> mean = stackalloc double[d];
+            Span<double> logScale = stackalloc double[d];
+            for (int i = 0; i < count; i++)
+            {
+                if (model is null) { mean.Clear(); logScale.Clear(); }
+                else model.LatentGaussian(context.Slice(i * k, k), mean, logScale);
+                for (int j = 0; j < d; j++)
+                    latent[i * d + j] = (float)(mean[j] + Math.Exp(logScale[j]) * temperature * noise[i * d + j]);
+            }
+            NormalizingFlow module = flow();
+            using (var scope = NewDisposeScope())
+            using (var noGrad = no_grad())
+            {
+                Tensor z = tensor(latent, new long[] { count, d }).to_type(module.ElementType).to(module.Device);
+                module.FromLatent(z).Samples.to_type(ScalarType.Float32).cpu().data<float>().CopyTo(output[..(count * d)]);
+            }
+            if (model is null) return;
+            for (int i = 0; i < count; i++) model.Codec.DecodeData(output.Slice(i * d, d));
+        }
+
+        /// <summary>Standard-normal draws (Box-Muller) from <paramref name="random"/>.</summary>
+        public static void Gaussian(Random random, Span<double> destination)
+        {
+            for (int i = 0; i < destination.Length; i += 2)
+            {
+                double radius = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble()));
+                double angle = 2 * Math.PI * random.NextDouble();
+                destination[i] = radius * Math.Cos(angle);
+                if (i + 1 < destination.Length) destination[i + 1] = radius * Math.Sin(angle);
+            }
+        }
+
+        /// <summary>A generator for one input row, from the seed and the row's position: the same row gets the same draw in any block or path.</summary>
+        public static Random ForRow(int seed, long position)
+        {
+            ulong x = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)position + 0x632BE59BD9B4E019UL);
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+            return new Random(unchecked((int)(x ^ (x >> 31))));
+        }
+    }
+}
