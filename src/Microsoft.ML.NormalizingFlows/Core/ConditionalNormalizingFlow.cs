@@ -111,6 +111,31 @@ namespace Microsoft.ML.NormalizingFlows
                 target.copy_(tensor(value, target.shape).to_type(target.dtype));
         }
 
+        /// <summary>
+        /// Sets the latent mean's weights to the ridge regression of the flow's current latents of <paramref name="data"/> on
+        /// <paramref name="context"/> (with an intercept), and the log-scale's to the regression of the residuals'
+        /// <c>log r^2 / 2</c> (plus 0.635, as <c>E[log chi^2_1] = -1.27</c>), so that a fit starts with each context's mean
+        /// and spread in place instead of walking there with small optimizer steps.
+        /// </summary>
+        /// <param name="data">Data rows <c>[N, d]</c>.</param>
+        /// <param name="context">Their context rows <c>[N, k]</c>.</param>
+        public void InitializeMeans(Tensor data, Tensor context)
+        {
+            CheckContext(context);
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            Tensor latent = flow.ToLatent(data).to_type(ScalarType.Float64);
+            Tensor design = cat(new[] { context.to_type(ScalarType.Float64), ones(context.shape[0], 1, dtype: ScalarType.Float64) }, 1);
+            Tensor gram = design.t().matmul(design) + eye(ContextDimension + 1, dtype: ScalarType.Float64).mul(1e-3 * context.shape[0] / (ContextDimension + 1));
+            Tensor solution = linalg.solve(gram, design.t().matmul(latent));
+            meanWeight.copy_(solution.narrow(0, 0, ContextDimension).to_type(meanWeight.dtype));
+            meanBias.copy_(solution[ContextDimension].to_type(meanBias.dtype));
+            Tensor logResidual = (latent - design.matmul(solution)).square().clamp_min(1e-12).log().mul(0.5).add(0.635);
+            Tensor scaleSolution = linalg.solve(gram, design.t().matmul(logResidual)).clamp(-0.9 * LogScaleBound, 0.9 * LogScaleBound);
+            logScaleWeight.copy_(scaleSolution.narrow(0, 0, ContextDimension).to_type(logScaleWeight.dtype));
+            logScaleBias.copy_(scaleSolution[ContextDimension].to_type(logScaleBias.dtype));
+        }
+
         /// <summary>Frees the conditional base's own parameters and leaves the flow alive, for an owner that keeps only the flow.</summary>
         internal void ReleaseBase()
         {

@@ -93,6 +93,9 @@ namespace Microsoft.ML.NormalizingFlows
                 using Tensor trainTensor = ToTensor(rows, train, type, midpoint: null);
                 using Tensor? validationTensor = validation.Length > 0 ? ToTensor(rows, validation, type, integerMask) : null;
                 using Tensor mask = tensor(integerMask.Concat(new float[rows.ContextWidth]).ToArray()).to_type(type);
+                if (conditional is not null)
+                    using (Tensor sampleRows = trainTensor.narrow(0, 0, Math.Min(trainTensor.shape[0], 100_000)))
+                        conditional.InitializeMeans(sampleRows.narrow(1, 0, rows.Dimension) + mask.narrow(0, 0, rows.Dimension) * 0.5, sampleRows.narrow(1, rows.Dimension, rows.ContextWidth));
                 nn.Module model = conditional ?? (nn.Module)flow;
                 Func<Tensor, Tensor> logDensity = conditional is null ? flow.LogDensity : MaximumLikelihoodTrainer.ConditionalLogDensity(conditional);
                 TrainingHistory history = MaximumLikelihoodTrainer.Fit(model, logDensity, trainTensor, validationTensor,

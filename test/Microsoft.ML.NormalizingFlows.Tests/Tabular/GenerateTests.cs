@@ -53,7 +53,9 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Tabular
             var ml = new MLContext(seed: 0);
             List<ClassRow> train = TableRows.Classes(6000, seed: 2);
             List<ClassRow> test = TableRows.Classes(6000, seed: 3);
-            NormalizingFlowEstimator.Options options = Small(epochs: 60);
+            NormalizingFlowEstimator.Options options = Small(epochs: 40);
+            options.LearningRate = 1e-3;
+            options.EarlyStoppingPatience = 0;
             options.LabelColumnName = nameof(ClassRow.Class);
             using NormalizingFlowTransformer model = ml.Transforms.NormalizingFlow(options).Fit(ml.Data.LoadFromEnumerable(train));
 

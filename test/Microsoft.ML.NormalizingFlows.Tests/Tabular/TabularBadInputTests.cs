@@ -1,0 +1,71 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.NormalizingFlows.Tests.MLNet;
+
+namespace Microsoft.ML.NormalizingFlows.Tests.Tabular
+{
+    /// <summary>A row with a text vector, which a flow cannot model.</summary>
+    public sealed class TokensRow
+    {
+        /// <summary>A number.</summary>
+        public float X;
+
+        /// <summary>Words.</summary>
+        [VectorType(2)]
+        public string[] Words = { "a", "b" };
+    }
+
+    [TestClass]
+    public sealed class TabularBadInputTests
+    {
+        [TestMethod]
+        public void UnknownClassNoLabelAndNumericContextGiveClearErrors()
+        {
+            var ml = new MLContext(seed: 0);
+            List<ClassRow> rows = TableRows.Classes(400, seed: 1);
+            IDataView data = ml.Data.LoadFromEnumerable(rows);
+            NormalizingFlowEstimator.Options options = GenerateTests.Small(epochs: 1);
+            options.LabelColumnName = nameof(ClassRow.Class);
+            using NormalizingFlowTransformer model = ml.Transforms.NormalizingFlow(options).Fit(data);
+            var unknown = Assert.ThrowsExactly<ArgumentException>(() => model.Generate(10, label: "c9"));
+            StringAssert.Contains(unknown.Message, "'c9'");
+            StringAssert.Contains(unknown.Message, "'c1'");
+            Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Generate(0));
+            Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Generate(10, temperature: 0));
+
+            IDataView withoutLabel = ml.Transforms.DropColumns(nameof(ClassRow.Class)).Fit(data).Transform(data);
+            var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Transform(withoutLabel));
+            StringAssert.Contains(missing.Message, "'Class'");
+
+            var contextOptions = GenerateTests.Small(epochs: 1);
+            contextOptions.InputColumnNames = new[] { nameof(PointRow.X) };
+            contextOptions.ContextColumnNames = new[] { nameof(PointRow.Y) };
+            IDataView points = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 300).Select(i => new PointRow { X = i % 17 * 0.37f, Y = i % 5 }).ToList());
+            using NormalizingFlowTransformer contextModel = ml.Transforms.NormalizingFlow(contextOptions).Fit(points);
+            var context = Assert.ThrowsExactly<NotSupportedException>(() => contextModel.Generate(10));
+            StringAssert.Contains(context.Message, "'Y'");
+
+            using NormalizingFlowTransformer plain = ml.Transforms.NormalizingFlow(GenerateTests.Small(epochs: 1)).Fit(Tests.Rows.ToDataView(ml, Synthetic.TwoMoons(300, 0.1, 1), 2));
+            StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => plain.Generate(10, label: "a")).Message, "LabelColumnName");
+        }
+
+        [TestMethod]
+        public void UnreadableColumnsAndOptionConflictsNameTheColumn()
+        {
+            var ml = new MLContext(seed: 0);
+            IDataView data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 50).Select(i => new TokensRow { X = i }).ToList());
+            var options = GenerateTests.Small(epochs: 1);
+            options.InputColumnNames = new[] { nameof(TokensRow.X), nameof(TokensRow.Words) };
+            var vector = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.NormalizingFlow(options).Fit(data));
+            StringAssert.Contains(vector.Message, "'Words'");
+            var pipeline = ml.Transforms.CopyColumns("Copy", nameof(TokensRow.X)).Append(ml.Transforms.NormalizingFlow(options));
+            StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => pipeline.Fit(data)).Message, "'Words'");
+
+            options.InputColumnNames = new[] { nameof(TokensRow.X), nameof(TokensRow.X) };
+            StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.NormalizingFlow(options)).Message, "InputColumnNames");
+            options.InputColumnNames = new[] { nameof(TokensRow.X) };
+            options.LabelColumnName = "Class";
+            options.BaseDistribution = BaseDistributionKind.StudentT;
+            StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.NormalizingFlow(options)).Message, "BaseDistribution");
+        }
+    }
+}
