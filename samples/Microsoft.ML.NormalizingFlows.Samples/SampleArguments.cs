@@ -7,7 +7,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
 
         public const string Usage =
             "usage: dotnet run --project samples/Microsoft.ML.NormalizingFlows.Samples -- " +
-            "[vi] [--data file.csv] [--columns a,b,...] [--output folder] [--epochs n] [--seed n]\n" +
+            "[vi|anomaly|synthetic] [--data file.csv] [--columns a,b,...] [--output folder] [--epochs n] [--seed n]\n" +
             "  defaults: the embedded wine data, columns flavanoids,proline, output samples/output, 400 epochs, seed 0";
 
         public static SampleArguments Parse(string[] args)

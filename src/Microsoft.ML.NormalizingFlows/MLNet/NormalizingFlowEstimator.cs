@@ -65,18 +65,25 @@ namespace Microsoft.ML.NormalizingFlows
             ArgumentNullException.ThrowIfNull(input);
             using IChannel channel = host.Start("Fitting a normalizing flow");
             TabularCodec? codec = null;
-            TrainingRows rows;
-            long skipped;
+            long count;
+            long skipped = 0;
             if (options.IsTabular)
             {
-                (codec, long count, skipped) = TabularSchema.Analyze(input, options.ToTabularSpec());
-                rows = TrainingRows.Read(input, codec, count);
+                (codec, count, skipped) = TabularSchema.Analyze(input, options.ToTabularSpec());
             }
             else
             {
-                rows = TrainingRows.Read(input, options.FeatureColumnName, options.InvalidRows);
-                skipped = rows.Skipped;
+                FeatureColumn.Find(input.Schema, options.FeatureColumnName);
+                count = options.TrainingData == TrainingDataCache.Auto ? input.GetRowCount() ?? CountRows(input) : 0;
             }
+            bool stream = options.TrainingData == TrainingDataCache.Stream || options.TrainingData == TrainingDataCache.Auto && count > options.ShuffleBufferSize;
+            return stream ? FitStreaming(input, codec, channel) : FitInMemory(input, codec, count, skipped, channel);
+        }
+
+        private NormalizingFlowTransformer FitInMemory(IDataView input, TabularCodec? codec, long count, long skipped, IChannel channel)
+        {
+            TrainingRows rows = codec is null ? TrainingRows.Read(input, options.FeatureColumnName, options.InvalidRows) : TrainingRows.Read(input, codec, count);
+            if (codec is null) skipped = rows.Skipped;
             if (skipped > 0)
                 channel.Info(MessageSensitivity.None, $"Left out {skipped} rows holding NaN or an infinity.");
             (int[] train, int[] validation) = Split(rows.Count);
@@ -85,20 +92,40 @@ namespace Microsoft.ML.NormalizingFlows
             channel.Info(MessageSensitivity.None, $"Fitting a flow of dimension {rows.Dimension} on {train.Length} rows ({validation.Length} for validation)" +
                 (rows.ContextWidth > 0 ? $", conditioned on {rows.ContextWidth} context values." : "."));
 
-            ScalarType type = options.Precision == FlowPrecision.Double ? ScalarType.Float64 : ScalarType.Float32;
-            NormalizingFlow flow = FlowFactory.Create(rows.Dimension, options.ToArchitecture(), options.Seed, new Standardization(mean, scale), type);
-            ConditionalNormalizingFlow? conditional = rows.ContextWidth > 0 ? new ConditionalNormalizingFlow(flow, rows.ContextWidth) : null;
+            ScalarType type = ElementType;
+            using Tensor trainTensor = ToTensor(rows, train, type, midpoint: null);
+            using Tensor? validationTensor = validation.Length > 0 ? ToTensor(rows, validation, type, integerMask) : null;
+            using Tensor initRows = trainTensor.narrow(0, 0, Math.Min(trainTensor.shape[0], InitializationRows));
+            return Train(input, codec, rows.Dimension, rows.ContextWidth, mean, scale, integerMask, new Training.TensorBatches(trainTensor, validationTensor), initRows, channel,
+                logDensity =>
+                {
+                    float[] heldOut = validationTensor is null ? Array.Empty<float>() : LogDensities(logDensity, validationTensor);
+                    for (int i = 0; i < heldOut.Length && rows.LogMass.Length > 0; i++) heldOut[i] = (float)(heldOut[i] + rows.LogMass[validation[i]]);
+                    return _ => heldOut;
+                });
+        }
+
+        private const int InitializationRows = 100_000;
+
+        private ScalarType ElementType => options.Precision == FlowPrecision.Double ? ScalarType.Float64 : ScalarType.Float32;
+
+        // Builds the flow (conditioned when there is a context), trains it on the batches and wraps it in a transformer.
+        // heldOut maps the trained log-density function to the held-out densities, computed before or after the transformer exists.
+        private NormalizingFlowTransformer Train(IDataView input, TabularCodec? codec, int dimension, int contextWidth, double[] mean, double[] scale,
+            float[] integerMask, Training.ITrainingBatches batches, Tensor initRows, IChannel channel,
+            Func<Func<Tensor, Tensor>, Func<NormalizingFlowTransformer, float[]>> heldOut)
+        {
+            ScalarType type = ElementType;
+            NormalizingFlow flow = FlowFactory.Create(dimension, options.ToArchitecture(), options.Seed, new Standardization(mean, scale), type);
+            ConditionalNormalizingFlow? conditional = contextWidth > 0 ? new ConditionalNormalizingFlow(flow, contextWidth) : null;
             try
             {
-                using Tensor trainTensor = ToTensor(rows, train, type, midpoint: null);
-                using Tensor? validationTensor = validation.Length > 0 ? ToTensor(rows, validation, type, integerMask) : null;
-                using Tensor mask = tensor(integerMask.Concat(new float[rows.ContextWidth]).ToArray()).to_type(type);
+                using Tensor mask = tensor(integerMask.Concat(new float[contextWidth]).ToArray()).to_type(type);
                 if (conditional is not null)
-                    using (Tensor sampleRows = trainTensor.narrow(0, 0, Math.Min(trainTensor.shape[0], 100_000)))
-                        conditional.InitializeMeans(sampleRows.narrow(1, 0, rows.Dimension) + mask.narrow(0, 0, rows.Dimension) * 0.5, sampleRows.narrow(1, rows.Dimension, rows.ContextWidth));
+                    conditional.InitializeMeans(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5, initRows.narrow(1, dimension, contextWidth));
                 nn.Module model = conditional ?? (nn.Module)flow;
                 Func<Tensor, Tensor> logDensity = conditional is null ? flow.LogDensity : MaximumLikelihoodTrainer.ConditionalLogDensity(conditional);
-                TrainingHistory history = MaximumLikelihoodTrainer.Fit(model, logDensity, trainTensor, validationTensor,
+                TrainingHistory history = MaximumLikelihoodTrainer.Fit(model, logDensity, batches,
                     options.ToTrainingOptions(line => channel.Info(MessageSensitivity.None, line)), integerMask.Any(m => m != 0) ? mask : null);
                 var metadata = new FlowFileMetadata
                 {
@@ -109,18 +136,16 @@ namespace Microsoft.ML.NormalizingFlows
                     SampleColumnName = options.SampleColumnName,
                     SampleTemperature = options.SampleTemperature,
                     SampleSeed = options.SampleSeed,
-                    FeatureNames = codec?.DataSlotNames() ?? FeatureColumn.SlotNames(input.Schema[options.FeatureColumnName], rows.Dimension),
+                    FeatureNames = codec?.DataSlotNames() ?? FeatureColumn.SlotNames(input.Schema[options.FeatureColumnName], dimension),
                     TrainingHistory = history,
                     Tabular = codec is null ? null : new TabularModel(codec, conditional?.ExportParameters()).ToJson(),
                 };
-                float[] heldOut = validationTensor is null ? Array.Empty<float>() : LogDensities(logDensity, validationTensor);
-                for (int i = 0; i < heldOut.Length && rows.LogMass.Length > 0; i++) heldOut[i] = (float)(heldOut[i] + rows.LogMass[validation[i]]);
+                Func<NormalizingFlowTransformer, float[]> heldOutOf = heldOut(logDensity);
                 conditional?.ReleaseBase(); // the transformer keeps the flow; the base's parameters live on in the metadata
-                return new NormalizingFlowTransformer(environment, flow, FlowOnnx.ExportDensity(flow, metadata), metadata,
-                    options.GpuDeviceId, options.FallbackToCpu, rows.Dimension, line => channel.Info(MessageSensitivity.None, line))
-                {
-                    HeldOutLogDensities = heldOut,
-                };
+                var transformer = new NormalizingFlowTransformer(environment, flow, FlowOnnx.ExportDensity(flow, metadata), metadata,
+                    options.GpuDeviceId, options.FallbackToCpu, dimension, line => channel.Info(MessageSensitivity.None, line));
+                transformer.HeldOutLogDensities = heldOutOf(transformer);
+                return transformer;
             }
             catch
             {
@@ -160,9 +185,16 @@ namespace Microsoft.ML.NormalizingFlows
                     double delta = rows.Values[r * d + j] - mean[j];
                     scale[j] += delta * delta;
                 }
-            for (int j = 0; j < d; j++)
+            return Standardize(mean, scale, train.Length, integerMask, slotNames);
+        }
+
+        // Turns per-slot means and sums of squared deviations over n rows into the standardization's mean and scale.
+        private (double[] Mean, double[] Scale) Standardize(double[] mean, double[] squares, long n, float[] integerMask, string[]? slotNames)
+        {
+            var scale = new double[mean.Length];
+            for (int j = 0; j < mean.Length; j++)
             {
-                double variance = scale[j] / (train.Length - 1);
+                double variance = squares[j] / (n - 1);
                 if (integerMask[j] != 0)
                 {
                     mean[j] += 0.5;

@@ -138,6 +138,16 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>TorchSharp's thread count during the fit (restored afterwards), or <c>null</c> to leave it as it is. Range: 1 or more.</summary>
             public int? NumberOfThreads;
 
+            /// <summary>
+            /// Whether the fit reads the rows into memory once or streams them from the IDataView every epoch through a
+            /// shuffle buffer of <see cref="ShuffleBufferSize"/> rows. Default <see cref="TrainingDataCache.Auto"/>: in memory
+            /// when the input has at most <see cref="ShuffleBufferSize"/> rows (faster), streamed otherwise (memory stays bounded).
+            /// </summary>
+            public TrainingDataCache TrainingData = TrainingDataCache.Auto;
+
+            /// <summary>Rows in the streaming fit's shuffle buffer (and the Auto threshold). Range: 64 to 16 777 216. Default 65 536.</summary>
+            public int ShuffleBufferSize = 65_536;
+
             /// <summary>What to do with training rows holding NaN or an infinity. Default <see cref="InvalidRowHandling.Throw"/>.</summary>
             public InvalidRowHandling InvalidRows = InvalidRowHandling.Throw;
 
@@ -200,6 +210,8 @@ namespace Microsoft.ML.NormalizingFlows
                 ToArchitecture().Validate();
                 MaximumLikelihoodOptions.Check(ValidationFraction >= 0 && ValidationFraction <= 0.5, nameof(ValidationFraction), ValidationFraction, "from 0 to 0.5");
                 MaximumLikelihoodOptions.Check(Enum.IsDefined(InvalidRows), nameof(InvalidRows), InvalidRows, "Throw or Skip");
+                MaximumLikelihoodOptions.Check(Enum.IsDefined(TrainingData), nameof(TrainingData), TrainingData, "Auto, Memory or Stream");
+                MaximumLikelihoodOptions.Check(ShuffleBufferSize >= 64 && ShuffleBufferSize <= 16_777_216, nameof(ShuffleBufferSize), ShuffleBufferSize, "from 64 to 16 777 216");
                 MaximumLikelihoodOptions.Check(Enum.IsDefined(Precision), nameof(Precision), Precision, "Single or Double");
                 MaximumLikelihoodOptions.Check(GpuDeviceId is null or >= 0, nameof(GpuDeviceId), GpuDeviceId, "null or a device index of 0 or more");
                 ToTrainingOptions(log: null).Validate();

@@ -112,7 +112,7 @@ namespace Microsoft.ML.NormalizingFlows
         /// The log-densities of the rows the fit held out for validation (not trained on), for calibrating thresholds;
         /// empty after loading or without validation rows.
         /// </summary>
-        public IReadOnlyList<float> HeldOutLogDensities { get; internal init; } = Array.Empty<float>();
+        public IReadOnlyList<float> HeldOutLogDensities { get; internal set; } = Array.Empty<float>();
 
         /// <summary>
         /// Which features make a row's log-density low, for whoever investigates an alert: per feature,

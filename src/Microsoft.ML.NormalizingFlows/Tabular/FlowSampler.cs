@@ -65,12 +65,6 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
         }
 
         /// <summary>A generator for one input row, from the seed and the row's position: the same row gets the same draw in any block or path.</summary>
-        public static Random ForRow(int seed, long position)
-        {
-            ulong x = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)position + 0x632BE59BD9B4E019UL);
-            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-            x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-            return new Random(unchecked((int)(x ^ (x >> 31))));
-        }
+        public static Random ForRow(int seed, long position) => new(unchecked((int)RowHash.Mix(seed, position)));
     }
 }

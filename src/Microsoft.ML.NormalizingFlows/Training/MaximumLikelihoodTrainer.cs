@@ -64,11 +64,18 @@ namespace Microsoft.ML.NormalizingFlows.Training
         internal static TrainingHistory Fit(
             nn.Module model, Func<Tensor, Tensor> logDensity, Tensor train, Tensor? validation, MaximumLikelihoodOptions options, Tensor? dequantizationMask)
         {
-            ArgumentNullException.ThrowIfNull(options);
-            options.Validate();
             if (train.dim() != 2 || train.shape[0] < 1)
                 throw new ArgumentException($"Training rows must have shape [N, width] with N >= 1; got [{string.Join(", ", train.shape)}].", nameof(train));
-            if (validation is not null && validation.shape[0] == 0) validation = null;
+            return Fit(model, logDensity, new TensorBatches(train, validation), options, dequantizationMask);
+        }
+
+        /// <summary>The fit over any source of batches (rows in tensors, or streamed from an IDataView).</summary>
+        internal static TrainingHistory Fit(
+            nn.Module model, Func<Tensor, Tensor> logDensity, ITrainingBatches batches, MaximumLikelihoodOptions options, Tensor? dequantizationMask)
+        {
+            ArgumentNullException.ThrowIfNull(options);
+            options.Validate();
+            bool hasValidation = batches.HasValidation;
 
             // Every tensor the fit makes (optimizer state, snapshots, handles returned by in-place ops) lives in this scope.
             using var fitScope = NewDisposeScope();
@@ -77,7 +84,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
             using var optimizer = optim.Adam(parameters, options.LearningRate);
             using Generator generator = new Generator().manual_seed(options.Seed);
 
-            long rows = train.shape[0];
+            long rows = batches.TrainingRows;
             long stepsPerEpoch = (rows + options.BatchSize - 1) / options.BatchSize;
             var scheduler = StepGuards.Scheduler(optimizer, options.Schedule, options.LearningRate, stepsPerEpoch * options.MaxEpochs);
             long steps = 0;
@@ -93,30 +100,30 @@ namespace Microsoft.ML.NormalizingFlows.Training
                 {
                     double lossSum = 0;
                     long seen = 0;
-                    using (Tensor order = randperm(rows, generator: generator))
+                    foreach (Tensor batch in batches.Epoch(epoch, options.BatchSize, generator))
                     {
-                        for (long start = 0; start < rows; start += options.BatchSize)
+                        using (batch)
                         {
                             options.CancellationToken.ThrowIfCancellationRequested();
-                            long count = Math.Min(options.BatchSize, rows - start);
+                            long count = batch.shape[0];
                             steps++;
-                            double loss = Step(logDensity, optimizer, parameters, train, order, start, count, options, epoch, steps, dequantizationMask, generator);
+                            double loss = Step(logDensity, optimizer, parameters, batch, options, epoch, steps, dequantizationMask, generator);
                             scheduler?.step();
                             lossSum += loss * count;
                             seen += count;
                         }
                     }
 
-                    double validationLogLikelihood = validation is null ? double.NaN : MeanLogDensity(logDensity, validation);
-                    if (validation is not null && !double.IsFinite(validationLogLikelihood))
+                    double validationLogLikelihood = hasValidation ? MeanLogDensity(logDensity, batches.Validation(EvaluationBatchSize)) : double.NaN;
+                    if (hasValidation && !double.IsFinite(validationLogLikelihood))
                         throw new TrainingDivergedException(epoch, steps, "validation log-likelihood", validationLogLikelihood);
-                    bool isBest = validation is not null && validationLogLikelihood > bestValidation;
-                    if (isBest || validation is null)
+                    bool isBest = hasValidation && validationLogLikelihood > bestValidation;
+                    if (isBest || !hasValidation)
                     {
                         bestValidation = validationLogLikelihood;
                         bestEpoch = epoch;
                         epochsWithoutImprovement = 0;
-                        if (validation is not null) bestParameters = Snapshot(parameters, bestParameters);
+                        if (hasValidation) bestParameters = Snapshot(parameters, bestParameters);
                     }
                     else
                     {
@@ -128,7 +135,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
                     options.Progress?.Report(progress);
                     options.Log?.Invoke(progress.ToString());
 
-                    if (validation is not null && options.EarlyStoppingPatience > 0 && epochsWithoutImprovement >= options.EarlyStoppingPatience)
+                    if (hasValidation && options.EarlyStoppingPatience > 0 && epochsWithoutImprovement >= options.EarlyStoppingPatience)
                     {
                         stoppedEarly = epoch < options.MaxEpochs;
                         break;
@@ -143,7 +150,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
             }
 
             var history = new TrainingHistory(epochs, bestEpoch, stoppedEarly);
-            options.Log?.Invoke(validation is null
+            options.Log?.Invoke(!hasValidation
                 ? $"finished after {epochs.Count} epochs ({steps} steps): train log-likelihood {history.FinalTrainLogLikelihood:F4}"
                 : $"finished after {epochs.Count} epochs ({steps} steps){(stoppedEarly ? ", stopped early" : "")}: kept epoch {bestEpoch}, validation log-likelihood {history.BestValidationLogLikelihood:F4}");
             return history;
@@ -157,31 +164,32 @@ namespace Microsoft.ML.NormalizingFlows.Training
         {
             ArgumentNullException.ThrowIfNull(flow);
             ArgumentNullException.ThrowIfNull(rows);
-            return MeanLogDensity(flow.LogDensity, rows);
+            return MeanLogDensity(flow.LogDensity, new TensorBatches(rows, rows).Validation(EvaluationBatchSize));
         }
 
-        private static double MeanLogDensity(Func<Tensor, Tensor> logDensity, Tensor rows)
+        private static double MeanLogDensity(Func<Tensor, Tensor> logDensity, IEnumerable<Tensor> batches)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             double sum = 0;
-            long count = rows.shape[0];
-            for (long start = 0; start < count; start += EvaluationBatchSize)
+            long count = 0;
+            foreach (Tensor batch in batches)
             {
-                long length = Math.Min(EvaluationBatchSize, count - start);
-                sum += logDensity(rows.narrow(0, start, length)).sum().to_type(ScalarType.Float64).item<double>();
+                using var step = NewDisposeScope();
+                sum += logDensity(batch).sum().to_type(ScalarType.Float64).item<double>();
+                count += batch.shape[0];
             }
             return sum / count;
         }
 
-        // One optimizer step on rows order[start .. start+count) inside its own dispose scope; returns the batch loss.
+        // One optimizer step on a batch inside its own dispose scope; returns the batch loss.
         private static double Step(
-            Func<Tensor, Tensor> logDensityOf, OptimizerHelper optimizer, Parameter[] parameters, Tensor train, Tensor order,
-            long start, long count, MaximumLikelihoodOptions options, int epoch, long step, Tensor? dequantizationMask, Generator generator)
+            Func<Tensor, Tensor> logDensityOf, OptimizerHelper optimizer, Parameter[] parameters, Tensor batch,
+            MaximumLikelihoodOptions options, int epoch, long step, Tensor? dequantizationMask, Generator generator)
         {
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
-            Tensor batch = train.index_select(0, order.narrow(0, start, count));
+            long count = batch.shape[0];
             if (dequantizationMask is not null)
                 batch = batch + rand(batch.shape, dtype: batch.dtype, generator: generator) * dequantizationMask;
             Tensor logDensity = logDensityOf(batch);

@@ -1,0 +1,111 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.NormalizingFlows.Tabular;
+using Microsoft.ML.Runtime;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows
+{
+    public sealed partial class NormalizingFlowEstimator
+    {
+        // Streams the rows: one pass for the standardization (Welford), then every epoch through the shuffle buffer.
+        private NormalizingFlowTransformer FitStreaming(IDataView input, TabularCodec? codec, IChannel channel)
+        {
+            int d = codec?.DataWidth ?? FeatureColumn.Find(input.Schema, options.FeatureColumnName).Size;
+            int k = codec?.ContextWidth ?? 0;
+            DataViewSchema.Column[] columns = codec is null
+                ? new[] { input.Schema[options.FeatureColumnName] }
+                : codec.Columns.Select(c => TabularSchema.Find(input.Schema, c)).ToArray();
+            var batches = new StreamingBatches(input, columns, (row, validation) => Reader(row, codec, d, validation), d + k,
+                options.ShuffleBufferSize, options.Seed, options.ValidationFraction, ElementType, trainingRows: 0, validationRows: 0);
+
+            float[] integerMask = codec?.IntegerMask() ?? new float[d];
+            var mean = new double[d];
+            var squares = new double[d];
+            long n = 0;
+            foreach (float[] row in batches.Rows(validation: false))
+            {
+                n++;
+                for (int j = 0; j < d; j++)
+                {
+                    double delta = row[j] - mean[j];
+                    mean[j] += delta / n;
+                    squares[j] += delta * (row[j] - mean[j]);
+                }
+            }
+            long validationRows = options.ValidationFraction > 0 ? batches.Rows(validation: true).LongCount() : 0;
+            if (n < 2 || options.ValidationFraction > 0 && validationRows < 1)
+                throw new InvalidOperationException($"The input has {n} usable training rows and {validationRows} validation rows; a fit needs at least 2 " +
+                    "training rows and, with validation, 1 validation row. Provide more rows or set ValidationFraction = 0.");
+            (double[] center, double[] scale) = Standardize(mean, squares, n, integerMask, codec?.DataSlotNames());
+            channel.Info(MessageSensitivity.None, $"Streaming a flow of dimension {d} over {n} rows ({validationRows} for validation) " +
+                $"through a shuffle buffer of {options.ShuffleBufferSize} rows.");
+
+            batches = new StreamingBatches(input, columns, (row, validation) => Reader(row, codec, d, validation), d + k,
+                options.ShuffleBufferSize, options.Seed, options.ValidationFraction, ElementType, n, validationRows);
+            using Tensor initRows = k > 0 ? batches.Epoch(0, Math.Min(options.ShuffleBufferSize, InitializationRows), new TorchSharp.torch.Generator()).First() : zeros(1, d + k);
+            return Train(input, codec, d, k, center, scale, integerMask, batches, initRows, channel, _ => transformer => HeldOut(transformer, input));
+        }
+
+        // The log-densities of the validation rows (at most ShuffleBufferSize of them), as the transformer scores them.
+        private float[] HeldOut(NormalizingFlowTransformer transformer, IDataView input)
+        {
+            if (options.ValidationFraction == 0) return Array.Empty<float>();
+            var result = new List<float>();
+            IDataView scored = transformer.Transform(input);
+            DataViewSchema.Column column = scored.Schema[options.LogDensityColumnName];
+            using DataViewRowCursor cursor = scored.GetRowCursor(new[] { column });
+            ValueGetter<float> getter = cursor.GetGetter<float>(column);
+            float value = 0;
+            while (cursor.MoveNext() && result.Count < options.ShuffleBufferSize)
+            {
+                if (!StreamingBatches.IsValidation(options.Seed, cursor.Position, options.ValidationFraction)) continue;
+                getter(ref value);
+                if (float.IsFinite(value)) result.Add(value);
+            }
+            return result.ToArray();
+        }
+
+        // Reads one row for training (integers as they are) or validation (integers at the middle of their unit cell).
+        private ReadTrainingRow Reader(DataViewRow row, TabularCodec? codec, int d, bool validation)
+        {
+            if (codec is not null)
+            {
+                RowEncoder encoder = codec.Bind(row, midpoint: validation);
+                return destination =>
+                {
+                    if (encoder.Encode(destination[..d], destination[d..], out _)) return true;
+                    return options.InvalidRows == InvalidRowHandling.Skip ? false : throw new InvalidOperationException(
+                        $"Row {encoder.Position} of column '{encoder.InvalidColumn}' holds {encoder.InvalidValue} at slot {encoder.InvalidSlot}. " +
+                        "Remove or impute such rows, or set InvalidRows = InvalidRowHandling.Skip to leave them out of training.");
+                };
+            }
+            ValueGetter<VBuffer<float>> getter = row.GetGetter<VBuffer<float>>(row.Schema[options.FeatureColumnName]);
+            VBuffer<float> buffer = default;
+            return destination =>
+            {
+                getter(ref buffer);
+                FeatureColumn.CopyRow(buffer, destination, options.FeatureColumnName, row.Position);
+                int bad = FirstInvalid(destination);
+                if (bad < 0) return true;
+                return options.InvalidRows == InvalidRowHandling.Skip ? false : throw new InvalidOperationException(
+                    $"Row {row.Position} of column '{options.FeatureColumnName}' holds {destination[bad]} at slot {bad}. Remove or impute such rows " +
+                    "(for example with mlContext.Transforms.ReplaceMissingValues), or set InvalidRows = InvalidRowHandling.Skip to leave them out of training.");
+            };
+        }
+
+        private static int FirstInvalid(ReadOnlySpan<float> values)
+        {
+            for (int i = 0; i < values.Length; i++)
+                if (!float.IsFinite(values[i])) return i;
+            return -1;
+        }
+
+        private static long CountRows(IDataView input)
+        {
+            long count = 0;
+            using DataViewRowCursor cursor = input.GetRowCursor(Array.Empty<DataViewSchema.Column>());
+            while (cursor.MoveNext()) count++;
+            return count;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using Microsoft.ML.NormalizingFlows.Training;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.NormalizingFlows
+{
+    /// <summary>Reads one row's flow values (and context) into a span; false leaves the row out (NaN or inf with Skip).</summary>
+    internal delegate bool ReadTrainingRow(Span<float> destination);
+
+    /// <summary>
+    /// Training rows streamed from an IDataView each epoch: a cursor reads them in order, a bounded shuffle buffer of
+    /// <c>bufferRows</c> rows mixes them (each incoming row replaces a random buffered row, which joins the batch), and
+    /// batches are copied out of one reused array. Memory holds the buffer and one batch, whatever the number of rows.
+    /// Validation rows are those a seeded hash of the row position puts there, so every pass agrees on them.
+    /// </summary>
+    internal sealed class StreamingBatches : ITrainingBatches
+    {
+        private readonly IDataView data;
+        private readonly DataViewSchema.Column[] columns;
+        private readonly Func<DataViewRow, bool, ReadTrainingRow> bind;
+        private readonly int width;
+        private readonly int bufferRows;
+        private readonly int seed;
+        private readonly double validationFraction;
+        private readonly ScalarType type;
+
+        public StreamingBatches(IDataView data, DataViewSchema.Column[] columns, Func<DataViewRow, bool, ReadTrainingRow> bind, int width,
+            int bufferRows, int seed, double validationFraction, ScalarType type, long trainingRows, long validationRows)
+        {
+            this.data = data;
+            this.columns = columns;
+            this.bind = bind;
+            this.width = width;
+            this.bufferRows = bufferRows;
+            this.seed = seed;
+            this.validationFraction = validationFraction;
+            this.type = type;
+            TrainingRows = trainingRows;
+            HasValidation = validationRows > 0;
+        }
+
+        public long TrainingRows { get; }
+
+        public bool HasValidation { get; }
+
+        /// <summary>Whether the row at <paramref name="position"/> is a validation row (the same answer on every pass).</summary>
+        public static bool IsValidation(int seed, long position, double fraction) => fraction > 0 && RowHash.Uniform(seed, position) < fraction;
+
+        public IEnumerable<Tensor> Epoch(int epoch, int batchSize, Generator generator)
+        {
+            var random = new Random(unchecked(seed * 7919 + epoch));
+            var buffer = new float[(long)bufferRows * width];
+            var batch = new float[(long)batchSize * width];
+            int filled = 0, inBatch = 0;
+            foreach (float[] row in Rows(validation: false))
+            {
+                if (filled < bufferRows)
+                {
+                    row.CopyTo(buffer, (long)filled++ * width);
+                    continue;
+                }
+                int slot = random.Next(bufferRows);
+                Array.Copy(buffer, (long)slot * width, batch, (long)inBatch++ * width, width);
+                row.CopyTo(buffer, (long)slot * width);
+                if (inBatch == batchSize)
+                {
+                    yield return ToTensor(batch, inBatch);
+                    inBatch = 0;
+                }
+            }
+            int[] rest = Enumerable.Range(0, filled).ToArray();
+            random.Shuffle(rest);
+            foreach (int slot in rest)
+            {
+                Array.Copy(buffer, (long)slot * width, batch, (long)inBatch++ * width, width);
+                if (inBatch == batchSize)
+                {
+                    yield return ToTensor(batch, inBatch);
+                    inBatch = 0;
+                }
+            }
+            if (inBatch > 0) yield return ToTensor(batch, inBatch);
+        }
+
+        public IEnumerable<Tensor> Validation(int batchSize)
+        {
+            var batch = new float[(long)batchSize * width];
+            int inBatch = 0;
+            foreach (float[] row in Rows(validation: true))
+            {
+                row.CopyTo(batch, (long)inBatch++ * width);
+                if (inBatch == batchSize)
+                {
+                    yield return ToTensor(batch, inBatch);
+                    inBatch = 0;
+                }
+            }
+            if (inBatch > 0) yield return ToTensor(batch, inBatch);
+        }
+
+        /// <summary>The usable training (or validation) rows in input order; the same array is reused for every row.</summary>
+        public IEnumerable<float[]> Rows(bool validation)
+        {
+            var row = new float[width];
+            using DataViewRowCursor cursor = data.GetRowCursor(columns);
+            ReadTrainingRow read = bind(cursor, validation);
+            while (cursor.MoveNext())
+            {
+                if (IsValidation(seed, cursor.Position, validationFraction) != validation) continue;
+                if (read(row)) yield return row;
+            }
+        }
+
+        private Tensor ToTensor(float[] values, int rows)
+        {
+            Tensor result = tensor(values.AsSpan(0, rows * width).ToArray(), new long[] { rows, width });
+            if (type == ScalarType.Float32) return result;
+            using (result) return result.to_type(type);
+        }
+    }
+
+    /// <summary>A seeded hash of a row position: the same row gets the same value in any pass, block or path.</summary>
+    internal static class RowHash
+    {
+        public static ulong Mix(int seed, long position)
+        {
+            ulong x = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)position + 0x632BE59BD9B4E019UL);
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+            return x ^ (x >> 31);
+        }
+
+        /// <summary>A uniform value in [0, 1).</summary>
+        public static double Uniform(int seed, long position) => (Mix(seed, position) >> 11) * (1.0 / (1UL << 53));
+    }
+}
