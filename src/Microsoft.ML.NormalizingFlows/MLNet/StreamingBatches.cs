@@ -110,9 +110,11 @@ namespace Microsoft.ML.NormalizingFlows
             }
         }
 
+        // Copies the batch array straight into a new tensor's memory (no managed array per batch).
         private Tensor ToTensor(float[] values, int rows)
         {
-            Tensor result = tensor(values.AsSpan(0, rows * width).ToArray(), new long[] { rows, width });
+            Tensor result = empty(new long[] { rows, width }, ScalarType.Float32);
+            result.data<float>().CopyFrom(values.AsSpan(0, rows * width));
             if (type == ScalarType.Float32) return result;
             using (result) return result.to_type(type);
         }

@@ -87,6 +87,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                     throw new InvalidDataException($"its graph has no input '{FeaturesName}' of shape [N, {d}]");
                 foreach (string output in new[] { LogDensityName, LatentName })
                     if (proto.Graph.Output.All(o => o.Name != output)) throw new InvalidDataException($"its graph has no output '{output}'");
+                if (metadata.Tabular is not null && Tabular.TabularModel.FromJson(metadata.Tabular).Codec.DataWidth != d)
+                    throw new InvalidDataException($"its tabular model's columns do not give the flow's {d} values");
                 return d;
             });
             return (metadata, dimension);

@@ -72,8 +72,20 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
             ["base"] = BaseParameters is null ? null : new JsonArray(BaseParameters.Select(p => (JsonNode?)new JsonArray(p.Select(v => (JsonNode?)v).ToArray())).ToArray()),
         };
 
-        public static TabularModel FromJson(JsonObject json) => new(
-            TabularCodec.FromJson(json["codec"]!.AsObject()),
-            json["base"]?.AsArray().Select(p => p!.AsArray().Select(v => v!.GetValue<double>()).ToArray()).ToArray());
+        /// <summary>Reads the model back; throws <see cref="InvalidDataException"/> when the JSON is malformed or inconsistent.</summary>
+        public static TabularModel FromJson(JsonObject json)
+        {
+            try
+            {
+                return new TabularModel(
+                    TabularCodec.FromJson(json["codec"]!.AsObject()),
+                    json["base"]?.AsArray().Select(p => p!.AsArray().Select(v => v!.GetValue<double>()).ToArray()).ToArray());
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NullReferenceException or FormatException
+                or ArgumentException or OverflowException or IndexOutOfRangeException)
+            {
+                throw new InvalidDataException($"its tabular model is malformed ({e.Message})", e);
+            }
+        }
     }
 }

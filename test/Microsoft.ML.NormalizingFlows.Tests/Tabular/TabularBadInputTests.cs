@@ -49,6 +49,31 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Tabular
         }
 
         [TestMethod]
+        public void ACorruptTabularFlowFileIsRefusedNamingTheSource()
+        {
+            var ml = new MLContext(seed: 0);
+            NormalizingFlowEstimator.Options options = GenerateTests.Small(epochs: 1);
+            options.LabelColumnName = nameof(ClassRow.Class);
+            using NormalizingFlowTransformer model = ml.Transforms.NormalizingFlow(options).Fit(ml.Data.LoadFromEnumerable(TableRows.Classes(300, seed: 1)));
+            using var stream = new MemoryStream();
+            model.SaveTo(stream);
+            byte[] good = stream.ToArray();
+            foreach ((string key, string value, string reason) in new[]
+            {
+                ("normalizing_flows.tabular", "{\"codec\": {}}", "tabular model is malformed"),
+                ("normalizing_flows.tabular", "not json", "malformed"),
+                ("normalizing_flows.format", "1", "does not match its content"),
+            })
+            {
+                var proto = global::Onnx.ModelProto.Parser.ParseFrom(good);
+                proto.MetadataProps.Single(p => p.Key == key).Value = value;
+                var e = Assert.ThrowsExactly<InvalidDataException>(() => NormalizingFlowTransformer.Load(ml, new MemoryStream(Google.Protobuf.MessageExtensions.ToByteArray(proto))));
+                StringAssert.Contains(e.Message, "the stream");
+                StringAssert.Contains(e.Message, reason);
+            }
+        }
+
+        [TestMethod]
         public void UnreadableColumnsAndOptionConflictsNameTheColumn()
         {
             var ml = new MLContext(seed: 0);
