@@ -9,7 +9,8 @@ using Microsoft.ML.NormalizingFlows.Benchmarks;
 // Options: scoring [--rows N --repeats K --gpu ID]; zoo [--epochs N --presets A,B]; train [--steps N --repeats K --dims 2,16,64]; memory [10000,100000,...]
 if (args.Length > 0 && args[0] == "train") return TrainingBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "memory") return MemoryBenchmark.Run(args[1..]);
-if (args.Length > 1 && args[0] == "memory-child") return MemoryBenchmark.Child(long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+if (args.Length > 2 && args[0] == "memory-child")
+    return MemoryBenchmark.Child(long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
 if (args.Length > 0 && args[0] == "zoo") return ZooBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "vi") return VariationalBenchmark.Run(args[1..]);
 return ScoringBenchmark.Run(args.Length > 0 && args[0] == "scoring" ? args[1..] : args);

@@ -114,7 +114,7 @@ namespace Microsoft.ML.NormalizingFlows
         private Tensor ToTensor(float[] values, int rows)
         {
             Tensor result = empty(new long[] { rows, width }, ScalarType.Float32);
-            result.data<float>().CopyFrom(values.AsSpan(0, rows * width));
+            using (var access = result.data<float>()) access.CopyFrom(values.AsSpan(0, rows * width));
             if (type == ScalarType.Float32) return result;
             using (result) return result.to_type(type);
         }

@@ -109,6 +109,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
                             steps++;
                             double loss = Step(logDensity, optimizer, parameters, batch, options, epoch, steps, dequantizationMask, generator);
                             scheduler?.step();
+                            if (steps % NativeHeap.StepsBetweenTrims == 0) NativeHeap.Trim();
                             lossSum += loss * count;
                             seen += count;
                         }
