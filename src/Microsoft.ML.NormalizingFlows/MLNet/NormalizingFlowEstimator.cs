@@ -122,7 +122,8 @@ namespace Microsoft.ML.NormalizingFlows
             {
                 using Tensor mask = tensor(integerMask.Concat(new float[contextWidth]).ToArray()).to_type(type);
                 if (conditional is not null)
-                    conditional.InitializeMeans(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5, initRows.narrow(1, dimension, contextWidth));
+                    using (NewDisposeScope())
+                        conditional.InitializeMeans(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5, initRows.narrow(1, dimension, contextWidth));
                 nn.Module model = conditional ?? (nn.Module)flow;
                 Func<Tensor, Tensor> logDensity = conditional is null ? flow.LogDensity : MaximumLikelihoodTrainer.ConditionalLogDensity(conditional);
                 TrainingHistory history = MaximumLikelihoodTrainer.Fit(model, logDensity, batches,

@@ -121,11 +121,15 @@ namespace Microsoft.ML.NormalizingFlows
         /// </summary>
         /// <param name="features">One row, <see cref="Dimension"/> values in the data's units.</param>
         /// <returns>One contribution per feature (nats).</returns>
+        /// <exception cref="NotSupportedException">The flow is conditioned on a class or context.</exception>
         public float[] FeatureContributions(float[] features)
         {
             ArgumentNullException.ThrowIfNull(features);
             if (features.Length != Dimension)
                 throw new ArgumentException($"The row has {features.Length} values but the flow was trained on {Dimension}.", nameof(features));
+            if (Tabular?.BaseParameters is not null)
+                throw new NotSupportedException("This flow is conditioned on a class or context, so a row's log-density depends on more than its features; " +
+                    "feature contributions are available for unconditioned flows.");
             NormalizingFlow model = Flow;
             using var scope = TorchSharp.torch.NewDisposeScope();
             var x = TorchSharp.torch.tensor(features, new long[] { 1, Dimension }).to_type(model.ElementType).requires_grad_(true);

@@ -31,6 +31,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Tabular
             StringAssert.Contains(unknown.Message, "'c1'");
             Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Generate(0));
             Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Generate(10, temperature: 0));
+            Assert.ThrowsExactly<NotSupportedException>(() => model.FeatureContributions(new float[3]));
 
             IDataView withoutLabel = ml.Transforms.DropColumns(nameof(ClassRow.Class)).Fit(data).Transform(data);
             var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.Transform(withoutLabel));
