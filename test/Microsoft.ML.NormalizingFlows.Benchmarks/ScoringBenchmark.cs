@@ -54,7 +54,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                 double mlnet = Measure(() => Consume(perRow.Transform(data)));
                 double torch = Measure(() => TorchScore(flow.Flow, values, d));
                 using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(flow.ExportDensityOnnx());
-                double graphOnly = Measure(() => OrtScore(session, values, d));
+                double graphOnly = Measure(() => Timing.OrtScore(session, values, d));
                 Console.WriteLine(FormattableString.Invariant(
                     $"| {d} | {rows / batched:N0} | {rows / graphOnly:N0} | {rows / mlnet:N0} | {rows / torch:N0} | {mlnet / batched:F1}x | {torch / batched:F1}x | {flow.ScoringProvider} |"));
                 File.Delete(zip);
@@ -63,37 +63,13 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
         }
 
 
-        private static double Measure(Action action)
-        {
-            action();
-            var times = new List<double>();
-            for (int i = 0; i < repeats; i++)
-            {
-                var watch = Stopwatch.StartNew();
-                action();
-                times.Add(watch.Elapsed.TotalSeconds);
-            }
-            times.Sort();
-            return times[times.Count / 2];
-        }
+        private static double Measure(Action action) => Timing.Median(action, repeats);
 
         private static void Consume(IDataView scored)
         {
             double sum = 0;
             foreach (float v in scored.GetColumn<float>("LogDensity")) sum += v;
             if (double.IsNaN(sum)) Console.Write("");
-        }
-
-        private static void OrtScore(Microsoft.ML.OnnxRuntime.InferenceSession session, float[] values, int d)
-        {
-            int rows = values.Length / d;
-            for (int start = 0; start < rows; start += 4096)
-            {
-                int count = Math.Min(4096, rows - start);
-                using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(
-                    Microsoft.ML.OnnxRuntime.OrtMemoryInfo.DefaultInstance, values.AsMemory(start * d, count * d), new long[] { count, d });
-                using var results = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), new[] { "features" }, new[] { input }, new[] { "log_density" });
-            }
         }
 
         private static void TorchScore(NormalizingFlow flow, float[] values, int d)

@@ -44,11 +44,11 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                     using NormalizingFlow flow = FlowFactory.Create(d, architecture, seed: 0, new Standardization(new double[d], Enumerable.Repeat(1.0, d).ToArray()), ScalarType.Float32);
                     using Tensor rows = randn(Batch * steps, d, generator: new Generator().manual_seed(1));
                     var options = new MaximumLikelihoodOptions { MaxEpochs = 1, BatchSize = Batch, Seed = 0, NumberOfThreads = 1, Schedule = LearningRateSchedule.Constant };
-                    double step = Median(() => MaximumLikelihoodTrainer.Fit(flow, rows, null, options), repeats) / steps;
+                    double step = Timing.Median(() => MaximumLikelihoodTrainer.Fit(flow, rows, null, options), repeats) / steps;
                     float[] values = randn(ScoreRows, d, generator: new Generator().manual_seed(2)).data<float>().ToArray();
                     using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(FlowOnnx.ExportDensity(flow, new FlowFileMetadata()), new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1 });
-                    double scoring = ScoreRows / Median(() => OrtScore(session, values, d), repeats);
-                    double sampling = ScoreRows / Median(() => Sample(flow), repeats);
+                    double scoring = ScoreRows / Timing.Median(() => Timing.OrtScore(session, values, d), repeats);
+                    double sampling = ScoreRows / Timing.Median(() => Sample(flow), repeats);
                     JsonObject? torch = reference.GetValueOrDefault((preset.ToString(), d));
                     double torchStep = torch?["step_ms"]?.GetValue<double>() ?? double.NaN;
                     double torchScore = torch?["log_prob_rows_per_s"]?.GetValue<double>() ?? double.NaN;
@@ -86,33 +86,6 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
             {
             }
             return result;
-        }
-
-        private static double Median(Action action, int repeats)
-        {
-            action();
-            var times = new List<double>();
-            for (int i = 0; i < repeats; i++)
-            {
-                var watch = Stopwatch.StartNew();
-                action();
-                times.Add(watch.Elapsed.TotalSeconds);
-            }
-            times.Sort();
-            return times[times.Count / 2];
-        }
-
-        private static void OrtScore(Microsoft.ML.OnnxRuntime.InferenceSession session, float[] values, int d)
-        {
-            int rows = values.Length / d;
-            using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
-            for (int start = 0; start < rows; start += 4096)
-            {
-                int count = Math.Min(4096, rows - start);
-                using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(
-                    Microsoft.ML.OnnxRuntime.OrtMemoryInfo.DefaultInstance, values.AsMemory(start * d, count * d), new long[] { count, d });
-                using var results = session.Run(runOptions, new[] { FlowOnnx.FeaturesName }, new[] { input }, new[] { FlowOnnx.LogDensityName });
-            }
         }
 
         private static void Sample(NormalizingFlow flow)

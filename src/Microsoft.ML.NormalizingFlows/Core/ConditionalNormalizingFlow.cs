@@ -99,18 +99,6 @@ namespace Microsoft.ML.NormalizingFlows
         internal double[][] ExportParameters() => new[] { meanWeight, meanBias, logScaleWeight, logScaleBias }
             .Select(p => p.detach().to_type(ScalarType.Float64).cpu().data<double>().ToArray()).ToArray();
 
-        /// <summary>Sets the four parameters from <see cref="ExportParameters"/>'s arrays.</summary>
-        internal void ImportParameters(double[][] values)
-        {
-            Parameter[] targets = { meanWeight, meanBias, logScaleWeight, logScaleBias };
-            if (values.Length != targets.Length || values.Zip(targets).Any(p => p.First.Length != p.Second.numel()))
-                throw new InvalidDataException("the conditional base's parameters do not match the flow's dimension and context size");
-            using var noGrad = no_grad();
-            using var scope = NewDisposeScope();
-            foreach ((double[] value, Parameter target) in values.Zip(targets))
-                target.copy_(tensor(value, target.shape).to_type(target.dtype));
-        }
-
         /// <summary>
         /// Sets the latent mean's weights to the ridge regression of the flow's current latents of <paramref name="data"/> on
         /// <paramref name="context"/> (with an intercept), and the log-scale's to the regression of the residuals'

@@ -53,6 +53,20 @@ namespace Microsoft.ML.NormalizingFlows
             source.CopyTo(destination);
         }
 
+        /// <summary>The slot of the first NaN or infinite value, or -1.</summary>
+        public static int FirstInvalid(ReadOnlySpan<float> values)
+        {
+            for (int i = 0; i < values.Length; i++)
+                if (!float.IsFinite(values[i])) return i;
+            return -1;
+        }
+
+        /// <summary>The error for a training row holding NaN or an infinity under <see cref="InvalidRowHandling.Throw"/>.</summary>
+        public static InvalidOperationException InvalidValue(long row, string column, double value, int slot) =>
+            new($"Row {row} of column '{column}' holds {value} at slot {slot}. " +
+                "Remove or impute such rows (for example with mlContext.Transforms.ReplaceMissingValues), or set " +
+                "InvalidRows = InvalidRowHandling.Skip to leave them out of training.");
+
         private static string DescribeShape(SchemaShape.Column column) => column.Kind switch
         {
             SchemaShape.Column.VectorKind.Scalar => $"scalar {column.ItemType}",

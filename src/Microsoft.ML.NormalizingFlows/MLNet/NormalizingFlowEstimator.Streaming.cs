@@ -16,13 +16,13 @@ namespace Microsoft.ML.NormalizingFlows
                 ? new[] { input.Schema[options.FeatureColumnName] }
                 : codec.Columns.Select(c => TabularSchema.Find(input.Schema, c)).ToArray();
             var batches = new StreamingBatches(input, columns, (row, validation) => Reader(row, codec, d, validation), d + k,
-                options.ShuffleBufferSize, options.Seed, options.ValidationFraction, ElementType, trainingRows: 0, validationRows: 0);
+                options.ShuffleBufferSize, options.Seed, options.ValidationFraction, ElementType);
 
             float[] integerMask = codec?.IntegerMask() ?? new float[d];
             var mean = new double[d];
             var squares = new double[d];
             long n = 0;
-            foreach (float[] row in batches.Rows(validation: false))
+            batches.Count(row =>
             {
                 n++;
                 for (int j = 0; j < d; j++)
@@ -31,8 +31,8 @@ namespace Microsoft.ML.NormalizingFlows
                     mean[j] += delta / n;
                     squares[j] += delta * (row[j] - mean[j]);
                 }
-            }
-            long validationRows = options.ValidationFraction > 0 ? batches.Rows(validation: true).LongCount() : 0;
+            });
+            long validationRows = batches.ValidationRows;
             if (n < 2 || options.ValidationFraction > 0 && validationRows < 1)
                 throw new InvalidOperationException($"The input has {n} usable training rows and {validationRows} validation rows; a fit needs at least 2 " +
                     "training rows and, with validation, 1 validation row. Provide more rows or set ValidationFraction = 0.");
@@ -40,9 +40,8 @@ namespace Microsoft.ML.NormalizingFlows
             channel.Info(MessageSensitivity.None, $"Streaming a flow of dimension {d} over {n} rows ({validationRows} for validation) " +
                 $"through a shuffle buffer of {options.ShuffleBufferSize} rows.");
 
-            batches = new StreamingBatches(input, columns, (row, validation) => Reader(row, codec, d, validation), d + k,
-                options.ShuffleBufferSize, options.Seed, options.ValidationFraction, ElementType, n, validationRows);
-            using Tensor initRows = k > 0 ? batches.Epoch(0, Math.Min(options.ShuffleBufferSize, InitializationRows), new TorchSharp.torch.Generator()).First() : zeros(1, d + k);
+            using var generator = new TorchSharp.torch.Generator();
+            using Tensor initRows = k > 0 ? batches.Epoch(0, Math.Min(options.ShuffleBufferSize, InitializationRows), generator).First() : zeros(1, d + k);
             return Train(input, codec, d, k, center, scale, integerMask, batches, initRows, channel, _ => transformer => HeldOut(transformer, input));
         }
 
@@ -74,9 +73,8 @@ namespace Microsoft.ML.NormalizingFlows
                 return destination =>
                 {
                     if (encoder.Encode(destination[..d], destination[d..], out _)) return true;
-                    return options.InvalidRows == InvalidRowHandling.Skip ? false : throw new InvalidOperationException(
-                        $"Row {encoder.Position} of column '{encoder.InvalidColumn}' holds {encoder.InvalidValue} at slot {encoder.InvalidSlot}. " +
-                        "Remove or impute such rows, or set InvalidRows = InvalidRowHandling.Skip to leave them out of training.");
+                    return options.InvalidRows == InvalidRowHandling.Skip ? false
+                        : throw FeatureColumn.InvalidValue(encoder.Position, encoder.InvalidColumn!, encoder.InvalidValue, encoder.InvalidSlot);
                 };
             }
             ValueGetter<VBuffer<float>> getter = row.GetGetter<VBuffer<float>>(row.Schema[options.FeatureColumnName]);
@@ -85,19 +83,11 @@ namespace Microsoft.ML.NormalizingFlows
             {
                 getter(ref buffer);
                 FeatureColumn.CopyRow(buffer, destination, options.FeatureColumnName, row.Position);
-                int bad = FirstInvalid(destination);
+                int bad = FeatureColumn.FirstInvalid(destination);
                 if (bad < 0) return true;
-                return options.InvalidRows == InvalidRowHandling.Skip ? false : throw new InvalidOperationException(
-                    $"Row {row.Position} of column '{options.FeatureColumnName}' holds {destination[bad]} at slot {bad}. Remove or impute such rows " +
-                    "(for example with mlContext.Transforms.ReplaceMissingValues), or set InvalidRows = InvalidRowHandling.Skip to leave them out of training.");
+                return options.InvalidRows == InvalidRowHandling.Skip ? false
+                    : throw FeatureColumn.InvalidValue(row.Position, options.FeatureColumnName, destination[bad], bad);
             };
-        }
-
-        private static int FirstInvalid(ReadOnlySpan<float> values)
-        {
-            for (int i = 0; i < values.Length; i++)
-                if (!float.IsFinite(values[i])) return i;
-            return -1;
         }
 
         private static long CountRows(IDataView input)

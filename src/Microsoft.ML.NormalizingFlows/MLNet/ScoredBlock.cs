@@ -103,7 +103,7 @@ namespace Microsoft.ML.NormalizingFlows
             Span<double> logScale = stackalloc double[d];
             for (int i = 0; i < count; i++)
             {
-                double correction = withLatent ? tabular.BaseCorrection(latent.AsSpan(i * d, d), context.AsSpan(i * k, k), mean, logScale) : 0;
+                double correction = tabular.BaseParameters is null ? 0 : tabular.BaseCorrection(latent.AsSpan(i * d, d), context.AsSpan(i * k, k), mean, logScale);
                 logDensity[i] = (float)(logDensity[i] + correction + logMass[i]);
             }
         }

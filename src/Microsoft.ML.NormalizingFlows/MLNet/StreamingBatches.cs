@@ -24,7 +24,7 @@ namespace Microsoft.ML.NormalizingFlows
         private readonly ScalarType type;
 
         public StreamingBatches(IDataView data, DataViewSchema.Column[] columns, Func<DataViewRow, bool, ReadTrainingRow> bind, int width,
-            int bufferRows, int seed, double validationFraction, ScalarType type, long trainingRows, long validationRows)
+            int bufferRows, int seed, double validationFraction, ScalarType type)
         {
             this.data = data;
             this.columns = columns;
@@ -34,13 +34,28 @@ namespace Microsoft.ML.NormalizingFlows
             this.seed = seed;
             this.validationFraction = validationFraction;
             this.type = type;
-            TrainingRows = trainingRows;
-            HasValidation = validationRows > 0;
         }
 
-        public long TrainingRows { get; }
+        /// <summary>Training rows per epoch, known after <see cref="Count"/>.</summary>
+        public long TrainingRows { get; private set; }
 
-        public bool HasValidation { get; }
+        /// <summary>Validation rows, known after <see cref="Count"/>.</summary>
+        public long ValidationRows { get; private set; }
+
+        public bool HasValidation => ValidationRows > 0;
+
+        /// <summary>Reads the rows once before fitting: hands each training row to <paramref name="inspect"/> and counts both kinds.</summary>
+        public void Count(Action<float[]> inspect)
+        {
+            long training = 0;
+            foreach (float[] row in Rows(validation: false))
+            {
+                training++;
+                inspect(row);
+            }
+            TrainingRows = training;
+            ValidationRows = validationFraction > 0 ? Rows(validation: true).LongCount() : 0;
+        }
 
         /// <summary>Whether the row at <paramref name="position"/> is a validation row (the same answer on every pass).</summary>
         public static bool IsValidation(int seed, long position, double fraction) => fraction > 0 && RowHash.Uniform(seed, position) < fraction;

@@ -74,13 +74,10 @@ namespace Microsoft.ML.NormalizingFlows
                 {
                     getter(ref buffer);
                     FeatureColumn.CopyRow(buffer, row, columnName, cursor.Position);
-                    int bad = Array.FindIndex(row, v => !float.IsFinite(v));
+                    int bad = FeatureColumn.FirstInvalid(row);
                     if (bad >= 0)
                     {
-                        if (invalidRows == InvalidRowHandling.Throw)
-                            throw new InvalidOperationException($"Row {cursor.Position} of column '{columnName}' holds {row[bad]} at slot {bad}. " +
-                                "Remove or impute such rows (for example with mlContext.Transforms.ReplaceMissingValues), or set " +
-                                "InvalidRows = InvalidRowHandling.Skip to leave them out of training.");
+                        if (invalidRows == InvalidRowHandling.Throw) throw FeatureColumn.InvalidValue(cursor.Position, columnName, row[bad], bad);
                         skipped++;
                         continue;
                     }

@@ -35,24 +35,6 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
             logCombinations = sizes.Where((_, i) => i != labelPosition).Sum(s => Math.Log(s));
         }
 
-        /// <summary>The number of categorical columns.</summary>
-        public int Columns => sizes.Length;
-
-        /// <summary>Rows per label (one entry, all rows, without a label).</summary>
-        public IReadOnlyList<long> LabelCounts => labelCounts;
-
-        /// <summary>Counts the combinations of <paramref name="rows"/> (category indices per row).</summary>
-        public static CategoryTable Count(int[] sizes, int labelPosition, IEnumerable<int[]> rows)
-        {
-            var counts = new Dictionary<string, long>();
-            foreach (int[] row in rows)
-            {
-                string key = Key(row);
-                counts[key] = counts.GetValueOrDefault(key) + 1;
-            }
-            return new CategoryTable(sizes, labelPosition, counts);
-        }
-
         /// <summary><c>log P(a | y)</c> (or <c>log P(a)</c> without a label) of a row's category indices; -infinity for an unknown category (index -1).</summary>
         public double LogMass(ReadOnlySpan<int> combination)
         {
@@ -63,9 +45,6 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
             double count = counts.GetValueOrDefault(Key(combination)) + Math.Exp(-logCombinations);
             return Math.Log(count) - Math.Log(labelCount + 1);
         }
-
-        /// <summary>The label's training frequency, <c>n(y) / N</c>.</summary>
-        public double LabelProbability(int label) => (double)labelCounts[label] / labelCounts.Sum();
 
         /// <summary>Draws a combination: for <paramref name="label"/> when given, else with the label in its observed proportions.</summary>
         public int[] Draw(Random random, int? label)
@@ -123,7 +102,8 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
             return weights.Length - 1;
         }
 
-        private static string Key(ReadOnlySpan<int> combination)
+        /// <summary>The table's key of a combination of category indices.</summary>
+        public static string Key(ReadOnlySpan<int> combination)
         {
             var parts = new string[combination.Length];
             for (int i = 0; i < parts.Length; i++) parts[i] = combination[i].ToString(System.Globalization.CultureInfo.InvariantCulture);

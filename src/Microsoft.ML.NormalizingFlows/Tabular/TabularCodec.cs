@@ -45,9 +45,6 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
         /// <summary>Whether some columns are numeric context, which <c>Generate</c> cannot draw.</summary>
         public bool HasNumericContext => Columns.Any(c => c.Kind == ColumnKind.Context);
 
-        /// <summary>Whether the codec is just one vector of Single read as it is (a plain flow over a feature column).</summary>
-        public bool IsPlainVector => Columns.Count == 1 && Columns[0] is { Kind: ColumnKind.Continuous, ItemType: "Single", IsVector: true };
-
         /// <summary>1 at the flow row's integer slots, 0 elsewhere.</summary>
         public float[] IntegerMask() => Columns.Where(c => c.DataWidth > 0)
             .SelectMany(c => Enumerable.Repeat(c.Kind == ColumnKind.Integer ? 1f : 0f, c.Size)).ToArray();

@@ -58,9 +58,7 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
                     if (invalid is not null)
                     {
                         if (spec.InvalidRows == InvalidRowHandling.Throw)
-                            throw new InvalidOperationException($"Row {cursor.Position} of column '{invalid.Source.Name}' holds {invalid.InvalidValue} at slot {invalid.InvalidSlot}. " +
-                                "Remove or impute such rows (for example with mlContext.Transforms.ReplaceMissingValues), or set " +
-                                "InvalidRows = InvalidRowHandling.Skip to leave them out of training.");
+                            throw FeatureColumn.InvalidValue(cursor.Position, invalid.Source.Name, invalid.InvalidValue, invalid.InvalidSlot);
                         skipped++;
                         continue;
                     }
@@ -70,7 +68,7 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
                         draft.Accept();
                         if (draft.IsCategorical) combination[position++] = draft.CategoryIndex;
                     }
-                    string key = string.Join(',', combination);
+                    string key = CategoryTable.Key(combination);
                     counts[key] = counts.GetValueOrDefault(key) + 1;
                     rows++;
                 }
