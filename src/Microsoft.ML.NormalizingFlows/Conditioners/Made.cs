@@ -1,3 +1,4 @@
+using Microsoft.ML.NormalizingFlows.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,7 +13,7 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
     /// <c>1 .. d - 1</c> cyclically (no randomness); with residual blocks, each block adds
     /// <c>W2 relu(W1 relu(h))</c> to h with degree-preserving masks. The last layer starts at zero.
     /// </summary>
-    public sealed partial class Made : nn.Module<Tensor, Tensor>
+    public sealed class Made : nn.Module<Tensor, Tensor>
     {
         private readonly ModuleList<MaskedLinear> layers;
         private readonly bool residual;
@@ -45,25 +46,24 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
         }
 
         /// <inheritdoc />
-        public override Tensor forward(Tensor input)
+        public override Tensor forward(Tensor input) => Apply(TorchOps.Instance, input);
+
+        /// <summary>The network over <paramref name="o"/>: <c>[N, d]</c> to <c>[N, d * P]</c>.</summary>
+        internal V Apply<V>(IFlowOps<V> o, V input) where V : class
         {
-            Tensor h = layers[0].forward(input);
+            V h = layers[0].Apply(o, input);
             int last = layers.Count - 1;
             if (residual)
             {
                 for (int i = 1; i < last; i += 2)
-                    h = h + layers[i + 1].forward(nn.functional.relu(layers[i].forward(nn.functional.relu(h))));
+                    h = o.Add(h, layers[i + 1].Apply(o, o.Relu(layers[i].Apply(o, o.Relu(h)))));
             }
             else
             {
-                for (int i = 1; i < last; i++) h = layers[i].forward(nn.functional.relu(h));
+                for (int i = 1; i < last; i++) h = layers[i].Apply(o, o.Relu(h));
             }
-            return layers[last].forward(nn.functional.relu(h));
+            return layers[last].Apply(o, o.Relu(h));
         }
-
-        internal IReadOnlyList<MaskedLinear> Layers => layers.ToArray();
-
-        internal bool Residual => residual;
 
         // Connection o <- i allowed when degree(o) >= degree(i), or > for the output layer.
         private static bool[,] Mask(int[] to, int[] from, bool strict)

@@ -1,3 +1,4 @@
+using Microsoft.ML.NormalizingFlows.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,9 +31,9 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
         }
 
         /// <inheritdoc />
-        public override Tensor forward(Tensor input) => nn.functional.linear(input, weight * mask, bias);
+        public override Tensor forward(Tensor input) => Apply(TorchOps.Instance, input);
 
-        /// <summary>The masked weight <c>W * M</c> and the bias, as they act (for export).</summary>
-        internal (Tensor Weight, Tensor Bias) Effective() => (weight * mask, bias);
+        /// <summary>The layer over <paramref name="o"/> (in a graph the masked weight is a product of two initializers, folded at load).</summary>
+        internal V Apply<V>(IFlowOps<V> o, V input) where V : class => o.Linear(input, o.Mul(o.State(weight), o.State(mask)), o.State(bias));
     }
 }

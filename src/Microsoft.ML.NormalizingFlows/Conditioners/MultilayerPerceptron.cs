@@ -1,3 +1,4 @@
+using Microsoft.ML.NormalizingFlows.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,9 +9,9 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
     /// A fully connected network <c>Linear -> ReLU -> ... -> Linear</c> used as the conditioner of coupling layers.
     /// The last layer starts at zero, so a layer it conditions starts as the identity map.
     /// </summary>
-    public sealed partial class MultilayerPerceptron : nn.Module<Tensor, Tensor>
+    public sealed class MultilayerPerceptron : nn.Module<Tensor, Tensor>
     {
-        private readonly Sequential network;
+        private readonly ModuleList<Linear> layers;
 
         /// <summary>Creates the network.</summary>
         /// <param name="inputs">The number of input values; at least 1.</param>
@@ -23,12 +24,11 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
             if (outputs < 1) throw new ArgumentOutOfRangeException(nameof(outputs), outputs, "Must be at least 1.");
             if (hiddenUnits < 1) throw new ArgumentOutOfRangeException(nameof(hiddenUnits), hiddenUnits, "Must be at least 1.");
             if (hiddenLayers < 1) throw new ArgumentOutOfRangeException(nameof(hiddenLayers), hiddenLayers, "Must be at least 1.");
-            var modules = new List<nn.Module<Tensor, Tensor>>();
+            var list = new List<Linear>();
             int width = inputs;
             for (int i = 0; i < hiddenLayers; i++)
             {
-                modules.Add(nn.Linear(width, hiddenUnits));
-                modules.Add(nn.ReLU());
+                list.Add(nn.Linear(width, hiddenUnits));
                 width = hiddenUnits;
             }
             Linear last = nn.Linear(width, outputs);
@@ -37,18 +37,30 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
                 last.weight.zero_();
                 last.bias!.zero_();
             }
-            modules.Add(last);
-            network = nn.Sequential(modules);
+            list.Add(last);
+            layers = nn.ModuleList(list.ToArray());
             RegisterComponents();
         }
 
         /// <inheritdoc />
-        public override Tensor forward(Tensor input) => network.forward(input);
+        public override Tensor forward(Tensor input) => Apply(TorchOps.Instance, input);
+
+        /// <summary>The network over <paramref name="o"/>: <c>[N, inputs]</c> to <c>[N, outputs]</c>.</summary>
+        internal V Apply<V>(IFlowOps<V> o, V input) where V : class
+        {
+            V h = input;
+            for (int i = 0; i < layers.Count; i++)
+            {
+                if (i > 0) h = o.Relu(h);
+                h = o.Linear(h, o.State(layers[i].weight), o.State(layers[i].bias!));
+            }
+            return h;
+        }
 
         /// <inheritdoc />
         protected override void Dispose(bool disposing)
         {
-            if (disposing) network.Dispose();
+            if (disposing) layers.Dispose();
             base.Dispose(disposing);
         }
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,8 +29,7 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
         }
 
         /// <inheritdoc />
-        public override Tensor LogProb(Tensor latent) =>
-            ((latent - mean) * logScale.neg().exp()).square().sum(1).mul(-0.5) - logScale.sum() - Dimension * HalfLogTwoPi;
+        public override Tensor LogProb(Tensor latent) => LogProb(TorchOps.Instance, latent);
 
         /// <summary>Draws <c>mu + exp(s) e</c>, <c>e ~ N(0, I)</c>: reparameterized, so gradients reach the mean and scale.</summary>
         /// <param name="count">How many rows to draw.</param>
@@ -41,17 +41,17 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
             randn(new[] { count, (long)Dimension }, dtype: dtype, device: device, generator: generator) * logScale.exp() + mean;
 
         /// <inheritdoc />
-        public string ExportLogProb(OnnxGraph graph, string latent, string stateKeyPrefix)
-        {
-            string s = graph.State(stateKeyPrefix + "logScale");
-            string standardized = graph.Mul(graph.Sub(latent, graph.State(stateKeyPrefix + "mean")), graph.Node("Exp", new[] { graph.Node("Neg", new[] { s }) }));
-            string quadratic = graph.Mul(graph.SumOverFeatures(graph.Mul(standardized, standardized), Dimension), graph.Constant(-0.5f));
-            string logScaleSum = graph.Node("MatMul", new[] { s, graph.Constant(Enumerable.Repeat(1f, Dimension).ToArray()) });
-            return graph.Sub(graph.Sub(quadratic, logScaleSum), graph.Constant((float)(Dimension * HalfLogTwoPi)));
-        }
+        public string ExportLogProb(OnnxGraph graph, string latent, string stateKeyPrefix) => LogProb(graph.Ops, latent);
 
         /// <inheritdoc />
         public ComponentDescription Describe() => new(TypeName, new JsonObject { ["dimension"] = Dimension });
+
+        private V LogProb<V>(IFlowOps<V> o, V latent) where V : class
+        {
+            V s = o.State(logScale);
+            V standardized = o.Mul(o.Sub(latent, o.State(mean)), o.Exp(o.Neg(s)));
+            return o.Add(o.Sub(o.Mul(o.SumLast(o.Square(standardized)), -0.5), o.SumLast(s)), -Dimension * HalfLogTwoPi);
+        }
 
         internal static DiagonalGaussian Create(JsonObject settings) => new(settings["dimension"]!.GetValue<int>());
     }

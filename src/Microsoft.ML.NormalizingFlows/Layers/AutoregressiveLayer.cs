@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.ML.NormalizingFlows.Conditioners;
 using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Ops;
 using Microsoft.ML.NormalizingFlows.Transforms;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
     /// parallel direction on the density side (fast scoring, slow sampling); inverse autoregressive flows (IAF) put it
     /// on the sampling side (fast sampling, slow scoring).
     /// </summary>
-    public abstract class AutoregressiveLayer : FlowLayer, IOnnxExportableLayer
+    public abstract class AutoregressiveLayer : ExportableFlowLayer
     {
         private readonly Made conditioner;
         private readonly IElementwiseTransform transform;
@@ -38,23 +39,11 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         }
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) =>
-            parallelOnSamplingSide ? Sequential(input) : Parallel(input);
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class =>
+            inverse != parallelOnSamplingSide ? Sequential(o, input) : Parallel(o, input);
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) =>
-            parallelOnSamplingSide ? Parallel(input) : Sequential(input);
-
-        /// <inheritdoc />
-        public (string Output, string? LogAbsDetJacobian) ExportForward(OnnxGraph graph, string input, string stateKeyPrefix) =>
-            parallelOnSamplingSide ? ExportSequential(graph, input, stateKeyPrefix) : ExportParallel(graph, input, stateKeyPrefix);
-
-        /// <inheritdoc />
-        public (string Output, string? LogAbsDetJacobian) ExportInverse(OnnxGraph graph, string input, string stateKeyPrefix) =>
-            parallelOnSamplingSide ? ExportParallel(graph, input, stateKeyPrefix) : ExportSequential(graph, input, stateKeyPrefix);
-
-        /// <inheritdoc />
-        public ComponentDescription Describe()
+        public override ComponentDescription Describe()
         {
             var settings = new JsonObject
             {
@@ -71,36 +60,21 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             (settings["dimension"]!.GetValue<int>(), settings["hiddenUnits"]!.GetValue<int>(), settings["hiddenLayers"]!.GetValue<int>(), settings["residual"]!.GetValue<bool>());
 
         // u -> tau(u; theta(u)): one network pass.
-        private (Tensor Output, Tensor LogAbsDetJacobian) Parallel(Tensor input)
+        private (V Output, V LogAbsDetJacobian) Parallel<V>(IFlowOps<V> o, V input) where V : class
         {
-            (Tensor output, Tensor logDerivative) = transform.Apply(input, conditioner.forward(input), inverse: false);
-            return (output, logDerivative.sum(1));
+            (V output, V logDerivative) = transform.Apply(o, input, conditioner.Apply(o, input), Dimension, inverse: false);
+            return (output, o.SumLast(logDerivative));
         }
 
-        // Solves tau(u; theta(u)) = target for u: pass k fixes feature k, since theta of feature k reads features before k.
-        private (Tensor Output, Tensor LogAbsDetJacobian) Sequential(Tensor target)
+        // Solves tau(u; theta(u)) = target for u: pass k fixes feature k, since theta of feature k reads features before
+        // k. A fixed count of passes, so the graph has no loop; the passes share the initializers.
+        private (V Output, V LogAbsDetJacobian) Sequential<V>(IFlowOps<V> o, V target) where V : class
         {
-            Tensor output = zeros_like(target);
-            Tensor logDerivative = zeros_like(target);
+            V output = o.ZerosLike(target);
+            V logDerivative = output;
             for (int pass = 0; pass < Dimension; pass++)
-                (output, logDerivative) = transform.Apply(target, conditioner.forward(output), inverse: true);
-            return (output, logDerivative.sum(1));
-        }
-
-        private (string Output, string? LogAbsDetJacobian) ExportParallel(OnnxGraph graph, string input, string prefix)
-        {
-            (string output, string logDerivative) = transform.Export(graph, input, conditioner.Export(graph, input, prefix + "conditioner."), Dimension, inverse: false);
-            return (output, graph.SumOverFeatures(logDerivative, Dimension));
-        }
-
-        // The d passes, unrolled (a fixed count, so the graph has no loop); the passes share the initializers.
-        private (string Output, string? LogAbsDetJacobian) ExportSequential(OnnxGraph graph, string target, string prefix)
-        {
-            string output = graph.Node("Expand", new[] { graph.Constant(0f), graph.Node("Shape", new[] { target }) });
-            string logDerivative = output;
-            for (int pass = 0; pass < Dimension; pass++)
-                (output, logDerivative) = transform.Export(graph, target, conditioner.Export(graph, output, prefix + "conditioner."), Dimension, inverse: true);
-            return (output, graph.SumOverFeatures(logDerivative, Dimension));
+                (output, logDerivative) = transform.Apply(o, target, conditioner.Apply(o, output), Dimension, inverse: true);
+            return (output, o.SumLast(logDerivative));
         }
 
         /// <inheritdoc />

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.ML.NormalizingFlows.Conditioners;
 using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Ops;
 using Microsoft.ML.NormalizingFlows.Transforms;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,15 +9,21 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.NormalizingFlows.Layers
 {
     /// <summary>
-    /// A coupling layer (Dinh et al.): with a binary mask <c>m</c>, the features where <c>m = 1</c> pass unchanged and
-    /// condition an element-wise monotonic map of the others, <c>y = m x + (1 - m) tau(x; NN(m x))</c>, with
-    /// <c>log|det J| = sum((1 - m) log|tau'|)</c>. Both directions cost one conditioner pass. The conditioner's last layer
-    /// starts at zero, so an affine coupling starts as the identity.
+    /// A coupling layer (Dinh et al.): the features where the mask is <c>true</c> (the identity part <c>x_a</c>) pass
+    /// unchanged and condition an element-wise monotonic map of the others (the transformed part <c>x_b</c>),
+    /// <c>y_a = x_a</c>, <c>y_b = tau(x_b; NN(x_a))</c>, with <c>log|det J| = sum log|tau'(x_b)|</c>. The conditioner
+    /// reads only <c>x_a</c> and gives parameters for <c>x_b</c> only; both directions cost one conditioner pass. Its
+    /// last layer starts at zero, so every coupling starts as the identity. With no identity feature (a 1-D flow) the
+    /// conditioner reads a constant, so the map's parameters are learned constants.
     /// </summary>
-    public abstract class CouplingLayer : FlowLayer, IOnnxExportableLayer
+    public abstract class CouplingLayer : ExportableFlowLayer
     {
-        private readonly Tensor mask;
-        private readonly Tensor transformedMask;
+        private readonly bool[] mask;
+        private readonly int identityCount;
+        private readonly int transformedCount;
+        private readonly Tensor identityIndex;
+        private readonly Tensor transformedIndex;
+        private readonly Tensor mergeIndex;
         private readonly MultilayerPerceptron conditioner;
         private readonly IElementwiseTransform transform;
         private readonly int hiddenUnits;
@@ -27,49 +34,48 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             : base(typeName, mask?.Length ?? 0)
         {
             ArgumentNullException.ThrowIfNull(mask);
+            if (mask.All(passed => passed))
+                throw new ArgumentException("The mask passes every feature, so the layer would be the identity; mark at least one feature false (transformed).", nameof(mask));
+            this.mask = (bool[])mask.Clone();
             this.typeName = typeName;
             this.transform = transform;
             this.hiddenUnits = hiddenUnits;
             this.hiddenLayers = hiddenLayers;
-            this.mask = tensor(mask.Select(b => b ? 1f : 0f).ToArray());
-            transformedMask = 1f - this.mask;
-            conditioner = new MultilayerPerceptron(Dimension, Dimension * transform.ParametersPerFeature, hiddenUnits, hiddenLayers);
-            register_buffer(nameof(this.mask), this.mask);
-            register_buffer(nameof(transformedMask), transformedMask);
+            long[] identity = Enumerable.Range(0, Dimension).Where(j => mask[j]).Select(j => (long)j).ToArray();
+            long[] transformed = Enumerable.Range(0, Dimension).Where(j => !mask[j]).Select(j => (long)j).ToArray();
+            identityCount = identity.Length;
+            transformedCount = transformed.Length;
+            // Concatenating [x_a, y_b] and then picking columns by mergeIndex puts every feature back in its place.
+            long[] merge = new long[Dimension];
+            long[] concatenated = identity.Concat(transformed).ToArray();
+            for (int position = 0; position < Dimension; position++) merge[concatenated[position]] = position;
+            identityIndex = tensor(identity.Length > 0 ? identity : new long[] { 0 });
+            transformedIndex = tensor(transformed);
+            mergeIndex = tensor(merge);
+            conditioner = new MultilayerPerceptron(System.Math.Max(1, identityCount), transformedCount * transform.ParametersPerFeature, hiddenUnits, hiddenLayers);
+            register_buffer(nameof(identityIndex), identityIndex);
+            register_buffer(nameof(transformedIndex), transformedIndex);
+            register_buffer(nameof(mergeIndex), mergeIndex);
             register_module(nameof(conditioner), conditioner);
         }
 
         /// <summary>
         /// The mask of coupling layer <paramref name="index"/> in an alternating sequence: even layers pass the even
-        /// features, odd layers the odd ones (a checkerboard over feature indices).
+        /// features, odd layers the odd ones (a checkerboard over feature indices). A single feature is always
+        /// transformed (conditioned on a constant).
         /// </summary>
         /// <param name="dimension">The number of features.</param>
         /// <param name="index">The position of the coupling layer in the flow.</param>
         /// <returns>The mask; <c>true</c> marks a feature passed unchanged.</returns>
         public static bool[] AlternatingMask(int dimension, int index) =>
-            Enumerable.Range(0, dimension).Select(j => (j + index) % 2 == 0).ToArray();
+            dimension == 1 ? new[] { false } : Enumerable.Range(0, dimension).Select(j => (j + index) % 2 == 0).ToArray();
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) => Couple(input, inverse: false);
-
-        /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) => Couple(input, inverse: true);
-
-        /// <inheritdoc />
-        public (string Output, string? LogAbsDetJacobian) ExportForward(OnnxGraph graph, string input, string stateKeyPrefix) =>
-            ExportCouple(graph, input, stateKeyPrefix, inverse: false);
-
-        /// <inheritdoc />
-        public (string Output, string? LogAbsDetJacobian) ExportInverse(OnnxGraph graph, string input, string stateKeyPrefix) =>
-            ExportCouple(graph, input, stateKeyPrefix, inverse: true);
-
-        /// <inheritdoc />
-        public ComponentDescription Describe()
+        public override ComponentDescription Describe()
         {
-            using var scope = NewDisposeScope();
             var settings = new JsonObject
             {
-                ["mask"] = new JsonArray(mask.to_type(ScalarType.Float32).data<float>().ToArray().Select(v => (JsonNode)(v > 0.5f)).ToArray()),
+                ["mask"] = new JsonArray(mask.Select(v => (JsonNode)v).ToArray()),
                 ["hiddenUnits"] = hiddenUnits,
                 ["hiddenLayers"] = hiddenLayers,
             };
@@ -80,21 +86,14 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         private protected static (bool[] Mask, int HiddenUnits, int HiddenLayers) Read(JsonObject settings) =>
             (settings["mask"]!.AsArray().Select(n => n!.GetValue<bool>()).ToArray(), settings["hiddenUnits"]!.GetValue<int>(), settings["hiddenLayers"]!.GetValue<int>());
 
-        // The conditioner sees only the passed features, which both directions share.
-        private (Tensor Output, Tensor LogAbsDetJacobian) Couple(Tensor input, bool inverse)
+        /// <inheritdoc />
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class
         {
-            Tensor passed = input * mask;
-            (Tensor mapped, Tensor logDerivative) = transform.Apply(input, conditioner.forward(passed), inverse);
-            return (passed + transformedMask * mapped, (logDerivative * transformedMask).sum(1));
-        }
-
-        private (string Output, string? LogAbsDetJacobian) ExportCouple(OnnxGraph graph, string input, string prefix, bool inverse)
-        {
-            string passed = graph.Mul(input, graph.State(prefix + "mask"));
-            string transformed = graph.State(prefix + "transformedMask");
-            string parameters = conditioner.Export(graph, passed, prefix + "conditioner.");
-            (string mapped, string logDerivative) = transform.Export(graph, input, parameters, Dimension, inverse);
-            return (graph.Add(passed, graph.Mul(transformed, mapped)), graph.Node("MatMul", new[] { logDerivative, transformed }));
+            V transformed = o.SelectColumns(input, o.State(transformedIndex));
+            V identity = identityCount > 0 ? o.SelectColumns(input, o.State(identityIndex)) : o.ZerosLike(o.Narrow(input, 1, 0, 1));
+            (V mapped, V logDerivative) = transform.Apply(o, transformed, conditioner.Apply(o, identity), transformedCount, inverse);
+            V output = identityCount > 0 ? o.SelectColumns(o.Concat(1, identity, mapped), o.State(mergeIndex)) : mapped;
+            return (output, o.SumLast(logDerivative));
         }
 
         /// <inheritdoc />

@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Ops;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.NormalizingFlows.Layers
@@ -6,8 +9,10 @@ namespace Microsoft.ML.NormalizingFlows.Layers
     /// A fixed reordering of the features, <c>y[:, j] = x[:, order[j]]</c>; volume preserving (<c>log|det J| = 0</c>).
     /// Between coupling layers it lets every feature condition every other.
     /// </summary>
-    public sealed partial class Permutation : FlowLayer
+    public sealed class Permutation : ExportableFlowLayer
     {
+        internal const string TypeName = "Permutation";
+
         private readonly Tensor order;
         private readonly Tensor inverseOrder;
 
@@ -54,11 +59,18 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         }
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) =>
-            (input.index_select(1, order), zeros(input.shape[0], dtype: input.dtype, device: input.device));
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class =>
+            (o.SelectColumns(input, o.State(inverse ? inverseOrder : order)), null);
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) =>
-            (input.index_select(1, inverseOrder), zeros(input.shape[0], dtype: input.dtype, device: input.device));
+        public override ComponentDescription Describe()
+        {
+            using var scope = NewDisposeScope();
+            long[] values = order.data<long>().ToArray();
+            return new ComponentDescription(TypeName, new JsonObject { ["order"] = new JsonArray(values.Select(v => (JsonNode)(int)v).ToArray()) });
+        }
+
+        internal static Permutation Create(JsonObject settings) =>
+            new(settings["order"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray());
     }
 }

@@ -148,7 +148,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             float alpha = nn.functional.softplus(rawAlpha).to_type(ScalarType.Float32).item<float>();
             float beta = (nn.functional.softplus(rawBeta).to_type(ScalarType.Float32).item<float>()) - alpha;
             string difference = graph.Sub(input, graph.State(stateKeyPrefix + "center"));
-            string r = graph.Node("Sqrt", new[] { graph.SumOverFeatures(graph.Mul(difference, difference), Dimension) });
+            string r = graph.Node("Sqrt", new[] { graph.SumOverFeatures(graph.Mul(difference, difference)) });
             string h = graph.Node("Reciprocal", new[] { graph.Add(r, graph.Constant(alpha)) });
             string betaH = graph.Mul(h, graph.Constant(beta));
             string output = graph.Add(input, graph.Mul(graph.Node("Reshape", new[] { betaH, graph.Constant(new long[] { -1, 1 }) }), difference));

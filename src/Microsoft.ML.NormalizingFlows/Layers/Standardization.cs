@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,8 +11,10 @@ namespace Microsoft.ML.NormalizingFlows.Layers
     /// <c>log|det J| = -sum(log scale)</c>. Placed first in a flow, it lets the remaining layers work on values of
     /// order one while log-densities stay in the data's own units.
     /// </summary>
-    public sealed partial class Standardization : FlowLayer
+    public sealed class Standardization : ExportableFlowLayer
     {
+        internal const string TypeName = "Standardization";
+
         private readonly Tensor mean;
         private readonly Tensor scale;
         private readonly Tensor logScaleSum;
@@ -43,11 +48,22 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         public double[] Scale => scale.to_type(ScalarType.Float64).data<double>().ToArray();
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) =>
-            ((input - mean) / scale, logScaleSum.neg().expand(input.shape[0]));
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class
+        {
+            V logDet = o.ExpandRows(o.State(logScaleSum), input);
+            return inverse
+                ? (o.Add(o.Mul(input, o.State(scale)), o.State(mean)), logDet)
+                : (o.Div(o.Sub(input, o.State(mean)), o.State(scale)), o.Neg(logDet));
+        }
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) =>
-            (input * scale + mean, logScaleSum.expand(input.shape[0]));
+        public override ComponentDescription Describe() => new(TypeName, new JsonObject { ["dimension"] = Dimension });
+
+        // The mean and scale are placeholders here: loading a flow file copies the stored values over them.
+        internal static Standardization Create(JsonObject settings)
+        {
+            int dimension = settings["dimension"]!.GetValue<int>();
+            return new Standardization(new double[dimension], Enumerable.Repeat(1.0, dimension).ToArray());
+        }
     }
 }

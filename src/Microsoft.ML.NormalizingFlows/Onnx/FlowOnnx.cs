@@ -54,7 +54,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         public static byte[] ExportSampling(NormalizingFlow flow)
         {
             ArgumentNullException.ThrowIfNull(flow);
-            var graph = new OnnxGraph(StateTensor.Of(flow));
+            var graph = new OnnxGraph(flow);
             graph.AddInput(NoiseName, flow.Dimension);
             (string samples, string logDensity) = FlowGraphs.Sampling(flow, graph, NoiseName);
             graph.Rename(samples, SamplesName);
@@ -134,7 +134,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         private static ModelProto DensityModel(NormalizingFlow flow, FlowFileMetadata metadata)
         {
             ArgumentNullException.ThrowIfNull(flow);
-            var graph = new OnnxGraph(StateTensor.Of(flow));
+            var graph = new OnnxGraph(flow);
             graph.AddInput(FeaturesName, flow.Dimension);
             (string logDensity, string latent) = FlowGraphs.Density(flow, graph, FeaturesName);
             graph.Rename(logDensity, LogDensityName);

@@ -9,23 +9,30 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
     /// graph through it (see <see cref="IOnnxExportableLayer"/>).
     /// </summary>
     /// <remarks>
-    /// Only operators whose semantics are the same from opset 11 to opset 17 are needed (Gemm, MatMul, Gather, Slice,
-    /// the element-wise arithmetic, Tanh, Exp, Relu, Reshape), so a flow graph can be appended to ML.NET's own exports.
-    /// Reductions over features are written as a MatMul with a vector of ones.
+    /// Operators of opset 17 (ReduceSum and Slice take their axes as inputs, as since opset 13). Layers written over
+    /// <see cref="Ops.IFlowOps{V}"/> reach it through <see cref="OnnxOps"/>; the node-level members remain for layers
+    /// that write their graph by hand.
     /// </remarks>
     public sealed class OnnxGraph
     {
         private readonly GraphProto graph = new() { Name = "normalizing_flow" };
         private readonly IReadOnlyDictionary<string, StateTensor> state;
+        private readonly Dictionary<IntPtr, string> stateKeys = new();
         private readonly HashSet<string> added = new();
         private int counter;
+        private OnnxOps? ops;
 
-        internal OnnxGraph(IReadOnlyDictionary<string, StateTensor> state)
+        internal OnnxGraph(TorchSharp.torch.nn.Module flow)
         {
-            this.state = state;
+            state = StateTensor.Of(flow);
+            foreach ((string key, TorchSharp.torch.Tensor tensor) in flow.named_parameters()) stateKeys[tensor.Handle] = key;
+            foreach ((string key, TorchSharp.torch.Tensor tensor) in flow.named_buffers()) stateKeys[tensor.Handle] = key;
         }
 
         internal GraphProto Proto => graph;
+
+        /// <summary>The operations of <see cref="Ops.IFlowOps{V}"/> writing into this graph (shared, so constants are written once).</summary>
+        public Ops.IFlowOps<string> Ops => ops ??= new OnnxOps(this);
 
         /// <summary>The name of the initializer holding the flow's state tensor <paramref name="stateKey"/>, adding it once.</summary>
         /// <param name="stateKey">A key of the flow's <c>state_dict()</c>, for example <c>layers.1.mask</c>.</param>
@@ -38,6 +45,12 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             if (added.Add(name)) graph.Initializer.Add(tensor.ToProto(name));
             return name;
         }
+
+        /// <summary>The initializer of one of the flow's own parameters or buffers (found by identity), adding it once.</summary>
+        internal string State(TorchSharp.torch.Tensor stateTensor) =>
+            stateKeys.TryGetValue(stateTensor.Handle, out string? key) ? State(key)
+                : throw new ArgumentException("A layer used a tensor that is not a registered parameter or buffer of the flow; " +
+                    "register it (register_buffer, or a Parameter field before RegisterComponents()) so that it is part of the exported graph.");
 
         /// <summary>A float constant (a scalar, which broadcasts).</summary>
         /// <param name="value">The value.</param>
@@ -110,11 +123,10 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <returns>The output value name.</returns>
         public string Mul(string a, string b) => Node("Mul", new[] { a, b });
 
-        /// <summary>The sum over the feature axis of a <c>[N, width]</c> value, as <c>[N]</c>.</summary>
+        /// <summary>The sum over the feature axis of a <c>[N, width]</c> value, as <c>[N]</c> (a ReduceSum).</summary>
         /// <param name="value">A value of shape <c>[N, width]</c>.</param>
-        /// <param name="width">Its number of features.</param>
         /// <returns>The output value name.</returns>
-        public string SumOverFeatures(string value, int width) => Node("MatMul", new[] { value, Constant(Enumerable.Repeat(1f, width).ToArray()) });
+        public string SumOverFeatures(string value) => Node("ReduceSum", new[] { value, Constant(new[] { -1L }) }, ("keepdims", 0));
 
         /// <summary>Columns <c>[start, end)</c> of a <c>[N, width]</c> value (a Slice on axis 1).</summary>
         /// <param name="value">The value.</param>

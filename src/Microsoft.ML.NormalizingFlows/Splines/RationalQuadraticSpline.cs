@@ -1,4 +1,4 @@
-using TorchSharp;
+using Microsoft.ML.NormalizingFlows.Ops;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.NormalizingFlows.Splines
@@ -10,12 +10,15 @@ namespace Microsoft.ML.NormalizingFlows.Splines
     /// the map is continuously differentiable across <c>+-B</c>.
     /// </summary>
     /// <remarks>
-    /// Numerics: inputs are clamped into the interval before any spline arithmetic, so the unused branch of the final
-    /// selection is finite and gradients stay finite for any input (the repeated NaN bug of other libraries). The bin
-    /// search is a count of knots below the input (comparisons and a sum, no <c>searchsorted</c>), which exports to ONNX.
     /// Parameter layout along the last axis: K unnormalized widths, K unnormalized heights, K - 1 unnormalized interior
-    /// derivatives (3K - 1 values). The spline arithmetic runs in float64 whatever the input type: where a conditioner
-    /// gives extreme parameters (steep bins), float32 would lose several digits, most of all in the inverse.
+    /// derivatives (3K - 1 values). All zero parameters give the identity (equal bins, derivatives
+    /// <c>d = MinimumDerivative + softplus(u + c) = 1</c>). The arithmetic runs in the input's element type (float32 by
+    /// default; a float64 flow computes in float64), written once over <see cref="IFlowOps{V}"/> for TorchSharp and
+    /// ONNX. Numerics: inputs are clamped into the interval before any spline arithmetic, so the unused branch of the
+    /// final selection is finite and gradients stay finite for any input; the inverse solves the bin's quadratic in
+    /// the cancellation-free form <c>theta = 2c / (-b - sqrt(b^2 - 4ac))</c>. The bin search counts the knots at or
+    /// below the input (comparisons and a sum, no <c>searchsorted</c>), and each knot table (x, y, derivative) is read
+    /// by one gather of the bin's two ends.
     /// </remarks>
     public static class RationalQuadraticSpline
     {
@@ -25,89 +28,87 @@ namespace Microsoft.ML.NormalizingFlows.Splines
         /// <summary>The smallest knot derivative.</summary>
         public const double MinimumDerivative = 1e-3;
 
+        // softplus(c) = 1 - MinimumDerivative, so that a zero parameter gives a knot derivative of exactly 1.
+        private static readonly double DerivativeOffset = Math.Log(Math.Exp(1 - MinimumDerivative) - 1);
+
         /// <summary>The number of spline parameters per transformed value for <paramref name="bins"/> bins: 3K - 1.</summary>
         /// <param name="bins">K.</param>
         /// <returns>3K - 1.</returns>
         public static int ParameterCount(int bins) => 3 * bins - 1;
 
-        /// <summary>Applies the spline (or its inverse) element-wise.</summary>
-        /// <param name="input">Values, any shape <c>[..., D]</c>.</param>
-        /// <param name="parameters">Unnormalized parameters, shape <c>[..., D, 3K - 1]</c>.</param>
+        /// <summary>Applies the spline (or its inverse) element-wise, in TorchSharp.</summary>
+        /// <param name="input">Values <c>[N, D]</c>.</param>
+        /// <param name="parameters">Unnormalized parameters <c>[N, D, 3K - 1]</c>, of the input's element type.</param>
         /// <param name="bins">K, at least 2.</param>
         /// <param name="tailBound">B, greater than 0.</param>
         /// <param name="inverse">Whether to apply the inverse map.</param>
-        /// <returns>The outputs and <c>log|dOutput/dInput|</c> element-wise (same shape as <paramref name="input"/>).</returns>
+        /// <returns>The outputs and <c>log|dOutput/dInput|</c> element-wise (<c>[N, D]</c>).</returns>
         public static (Tensor Output, Tensor LogAbsDet) Apply(Tensor input, Tensor parameters, int bins, double tailBound, bool inverse)
         {
-            using var scope = NewDisposeScope();
-            ScalarType type = input.dtype;
-            (Tensor output, Tensor logAbsDet) = ApplyInFloat64(input.to_type(ScalarType.Float64), parameters.to_type(ScalarType.Float64), bins, tailBound, inverse);
-            return (output.to_type(type).MoveToOuterDisposeScope(), logAbsDet.to_type(type).MoveToOuterDisposeScope());
+            ArgumentNullException.ThrowIfNull(input);
+            ArgumentNullException.ThrowIfNull(parameters);
+            if (input.dim() != 2 || parameters.dim() != 3 || parameters.shape[0] != input.shape[0] || parameters.shape[1] != input.shape[1] || parameters.shape[2] != ParameterCount(bins))
+                throw new ArgumentException($"Expected values [N, D] and parameters [N, D, {ParameterCount(bins)}] but got [{string.Join(", ", input.shape)}] and [{string.Join(", ", parameters.shape)}].", nameof(parameters));
+            return Apply(TorchOps.Instance, input, parameters, (int)input.shape[1], bins, tailBound, inverse);
         }
 
-        private static (Tensor Output, Tensor LogAbsDet) ApplyInFloat64(Tensor input, Tensor parameters, int bins, double tailBound, bool inverse)
+        /// <summary>The spline over <paramref name="o"/>: values <c>[N, D]</c> (D = <paramref name="features"/>), parameters <c>[N, D, 3K - 1]</c>.</summary>
+        internal static (V Output, V LogAbsDet) Apply<V>(IFlowOps<V> o, V input, V parameters, int features, int bins, double tailBound, bool inverse)
+            where V : class
         {
-            Tensor inside = input.ge(-tailBound).logical_and(input.le(tailBound));
-            Tensor x = input.clamp(-tailBound, tailBound);
+            int k = bins;
+            double bound = tailBound;
+            V inside = o.InRange(input, -bound, bound);
+            V x = o.Reshape(o.Clamp(input, -bound, bound), 0, 0, 1);
 
-            Tensor widths = parameters.narrow(-1, 0, bins);
-            Tensor heights = parameters.narrow(-1, bins, bins);
-            Tensor interior = parameters.narrow(-1, 2 * bins, bins - 1);
-            (Tensor knotsX, Tensor binWidths) = Knots(widths, bins, tailBound);
-            (Tensor knotsY, Tensor binHeights) = Knots(heights, bins, tailBound);
-            Tensor one = ones_like(interior.narrow(-1, 0, 1));
-            Tensor derivatives = cat(new[] { one, MinimumDerivative + nn.functional.softplus(interior), one }, -1);
+            // Widths and heights together: [N, D, 2, K] -> knots [N, D, 2, K + 1] from exactly -B to exactly +B.
+            V fractions = o.Add(o.Mul(o.SoftmaxLast(o.Reshape(o.Narrow(parameters, 2, 0, 2 * k), 0, 0, 2, k)), 1 - MinimumBinSize * k), MinimumBinSize);
+            V interiorKnots = o.Add(o.Mul(o.Narrow(o.CumSumLast(fractions), 3, 0, k - 1), 2 * bound), -bound);
+            V knots = o.PadLast(o.PadLast(interiorKnots, 4, 1, 0, -bound), 4, 0, 1, bound);
+            V knotsX = o.Reshape(o.Narrow(knots, 2, 0, 1), 0, 0, k + 1);
+            V knotsY = o.Reshape(o.Narrow(knots, 2, 1, 1), 0, 0, k + 1);
+            V interiorDerivatives = o.Add(o.Softplus(o.Add(o.Narrow(parameters, 2, 2 * k, k - 1), DerivativeOffset)), MinimumDerivative);
+            V derivatives = o.PadLast(interiorDerivatives, 3, 1, 1, 1.0);
 
-            // The bin of each value: how many interior knots lie at or below it.
-            Tensor knots = inverse ? knotsY : knotsX;
-            Tensor bin = x.unsqueeze(-1).ge(knots.narrow(-1, 1, bins - 1)).sum(-1, keepdim: true, type: ScalarType.Int64);
+            // The bin: how many interior knots lie at or below the value; then both ends of it from each table.
+            V bin = o.CountAtOrAbove(x, o.Narrow(inverse ? knotsY : knotsX, 2, 1, k - 1));
+            V ends = o.Concat(2, bin, o.AddIndex(bin, 1));
+            (V xk, V xk1) = Ends(o, o.GatherLast(knotsX, ends));
+            (V yk, V yk1) = Ends(o, o.GatherLast(knotsY, ends));
+            (V dk, V dk1) = Ends(o, o.GatherLast(derivatives, ends));
+            V wk = o.Sub(xk1, xk);
+            V hk = o.Sub(yk1, yk);
+            V sk = o.Div(hk, wk);
+            V sum = o.Sub(o.Add(dk1, dk), o.Mul(sk, 2));
 
-            Tensor xk = knotsX.gather(-1, bin).squeeze(-1);
-            Tensor wk = binWidths.gather(-1, bin).squeeze(-1);
-            Tensor yk = knotsY.gather(-1, bin).squeeze(-1);
-            Tensor hk = binHeights.gather(-1, bin).squeeze(-1);
-            Tensor dk = derivatives.gather(-1, bin).squeeze(-1);
-            Tensor dk1 = derivatives.gather(-1, bin + 1).squeeze(-1);
-            Tensor sk = hk / wk;
-            Tensor sum = dk1 + dk - 2 * sk;
-
-            Tensor theta, output;
+            V theta, output;
             if (!inverse)
             {
-                theta = ((x - xk) / wk).clamp(0, 1);
-                Tensor t1 = theta * (1 - theta);
-                output = yk + hk * (sk * theta.square() + dk * t1) / (sk + sum * t1);
+                theta = o.Clamp(o.Div(o.Sub(x, xk), wk), 0, 1);
+                V t1 = o.Mul(theta, o.Sub(1, theta));
+                output = o.Add(yk, o.Div(o.Mul(hk, o.Add(o.Mul(sk, o.Square(theta)), o.Mul(dk, t1))), o.Add(sk, o.Mul(sum, t1))));
             }
             else
             {
-                Tensor dy = x - yk;
-                Tensor a = hk * (sk - dk) + dy * sum;
-                Tensor b = hk * dk - dy * sum;
-                Tensor c = -sk * dy;
-                Tensor discriminant = (b.square() - 4 * a * c).clamp_min(0);
-                theta = (2 * c / (-b - discriminant.sqrt())).clamp(0, 1);
-                output = theta * wk + xk;
+                V dy = o.Sub(x, yk);
+                V a = o.Add(o.Mul(hk, o.Sub(sk, dk)), o.Mul(dy, sum));
+                V b = o.Sub(o.Mul(hk, dk), o.Mul(dy, sum));
+                V c = o.Neg(o.Mul(sk, dy));
+                V discriminant = o.ClampMin(o.Sub(o.Square(b), o.Mul(o.Mul(a, c), 4)), 0);
+                theta = o.Clamp(o.Div(o.Mul(c, 2), o.Sub(o.Neg(b), o.Sqrt(discriminant))), 0, 1);
+                output = o.Add(o.Mul(theta, wk), xk);
             }
-            Tensor tt = theta * (1 - theta);
-            Tensor denominator = sk + sum * tt;
-            Tensor logDerivative = (sk.square() * (dk1 * theta.square() + 2 * sk * tt + dk * (1 - theta).square())).log()
-                                   - 2 * denominator.log();
-            if (inverse) logDerivative = logDerivative.neg();
+            V oneMinus = o.Sub(1, theta);
+            V tt = o.Mul(theta, oneMinus);
+            V inner = o.Add(o.Add(o.Mul(dk1, o.Square(theta)), o.Mul(o.Mul(sk, tt), 2)), o.Mul(dk, o.Square(oneMinus)));
+            V logDerivative = o.Sub(o.Add(o.Mul(o.Log(sk), 2), o.Log(inner)), o.Mul(o.Log(o.Add(sk, o.Mul(sum, tt))), 2));
+            if (inverse) logDerivative = o.Neg(logDerivative);
 
-            return (where(inside, output, input), where(inside, logDerivative, zeros_like(logDerivative)));
+            return (o.Where(inside, o.Reshape(output, 0, features), input), o.Where(inside, o.Reshape(logDerivative, 0, features), 0));
         }
 
-        // Knot positions [..., K + 1] from -B to B and bin sizes [..., K], each bin at least MinimumBinSize of the interval.
-        private static (Tensor Knots, Tensor Sizes) Knots(Tensor unnormalized, int bins, double tailBound)
-        {
-            Tensor fractions = MinimumBinSize + (1 - MinimumBinSize * bins) * unnormalized.softmax(-1);
-            Tensor cumulative = nn.functional.pad(fractions.cumsum(-1), new long[] { 1, 0 });
-            Tensor knots = 2 * tailBound * cumulative - tailBound;
-            // Pin the ends exactly, whatever the rounding of the cumulative sum.
-            Tensor first = full_like(knots.narrow(-1, 0, 1), -tailBound);
-            Tensor last = full_like(knots.narrow(-1, 0, 1), tailBound);
-            knots = cat(new[] { first, knots.narrow(-1, 1, bins - 1), last }, -1);
-            return (knots, knots.narrow(-1, 1, bins) - knots.narrow(-1, 0, bins));
-        }
+        // [N, D, 2] -> the bin's lower and upper end, each [N, D, 1].
+        private static (V Lower, V Upper) Ends<V>(IFlowOps<V> o, V pair) where V : class =>
+            (o.Narrow(pair, 2, 0, 1), o.Narrow(pair, 2, 1, 1));
     }
 }

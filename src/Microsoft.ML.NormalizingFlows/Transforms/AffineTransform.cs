@@ -1,12 +1,11 @@
 using System.Text.Json.Nodes;
-using Microsoft.ML.NormalizingFlows.Onnx;
-using static TorchSharp.torch;
+using Microsoft.ML.NormalizingFlows.Ops;
 
 namespace Microsoft.ML.NormalizingFlows.Transforms
 {
     /// <summary>
     /// <c>y = x exp(s) + t</c> with a softly bounded log-scale <c>s = B tanh(raw / B)</c>; <c>log|dy/dx| = s</c>.
-    /// Parameters parameter-major: <c>[raw_1..raw_d, t_1..t_d]</c>.
+    /// Parameters parameter-major: <c>[raw_1..raw_d, t_1..t_d]</c>. Zero parameters give the identity.
     /// </summary>
     internal sealed class AffineTransform : IElementwiseTransform
     {
@@ -23,23 +22,13 @@ namespace Microsoft.ML.NormalizingFlows.Transforms
 
         public bool FeatureMajor => false;
 
-        public (Tensor Output, Tensor LogAbsDet) Apply(Tensor input, Tensor parameters, bool inverse)
+        public (V Output, V LogAbsDet) Apply<V>(IFlowOps<V> o, V input, V parameters, int features, bool inverse) where V : class
         {
-            Tensor[] parts = parameters.chunk(2, 1);
-            Tensor logScale = (parts[0] / LogScaleBound).tanh() * LogScaleBound;
-            return inverse
-                ? ((input - parts[1]) * logScale.neg().exp(), logScale.neg())
-                : (input * logScale.exp() + parts[1], logScale);
-        }
-
-        public (string Output, string LogAbsDet) Export(OnnxGraph graph, string input, string parameters, int features, bool inverse)
-        {
-            string raw = graph.ColumnRange(parameters, 0, features);
-            string shift = graph.ColumnRange(parameters, features, 2 * features);
-            string logScale = graph.Mul(graph.Node("Tanh", new[] { graph.Mul(raw, graph.Constant((float)(1 / LogScaleBound))) }), graph.Constant((float)LogScaleBound));
-            if (!inverse) return (graph.Add(graph.Mul(input, graph.Node("Exp", new[] { logScale })), shift), logScale);
-            string negative = graph.Node("Neg", new[] { logScale });
-            return (graph.Mul(graph.Sub(input, shift), graph.Node("Exp", new[] { negative })), negative);
+            V shift = o.Narrow(parameters, 1, features, features);
+            V logScale = o.Mul(o.Tanh(o.Mul(o.Narrow(parameters, 1, 0, features), 1 / LogScaleBound)), LogScaleBound);
+            if (!inverse) return (o.Add(o.Mul(input, o.Exp(logScale)), shift), logScale);
+            V negative = o.Neg(logScale);
+            return (o.Mul(o.Sub(input, shift), o.Exp(negative)), negative);
         }
 
         public void Describe(JsonObject settings) => settings["logScaleBound"] = LogScaleBound;

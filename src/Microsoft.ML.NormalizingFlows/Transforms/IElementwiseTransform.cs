@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
-using Microsoft.ML.NormalizingFlows.Onnx;
-using static TorchSharp.torch;
+using Microsoft.ML.NormalizingFlows.Ops;
 
 namespace Microsoft.ML.NormalizingFlows.Transforms
 {
@@ -16,11 +15,8 @@ namespace Microsoft.ML.NormalizingFlows.Transforms
         /// <summary>Whether the parameters of one feature are contiguous (else parameter p of all features is).</summary>
         bool FeatureMajor { get; }
 
-        /// <summary>The map (or its inverse) and <c>log|dy/dx|</c> per element, both <c>[N, d]</c>.</summary>
-        (Tensor Output, Tensor LogAbsDet) Apply(Tensor input, Tensor parameters, bool inverse);
-
-        /// <summary>The same computation in an ONNX graph.</summary>
-        (string Output, string LogAbsDet) Export(OnnxGraph graph, string input, string parameters, int features, bool inverse);
+        /// <summary>The map (or its inverse) of <c>[N, features]</c> values and <c>log|dy/dx|</c> per element, both <c>[N, features]</c>.</summary>
+        (V Output, V LogAbsDet) Apply<V>(IFlowOps<V> o, V input, V parameters, int features, bool inverse) where V : class;
 
         /// <summary>The settings that rebuild the transform.</summary>
         void Describe(JsonObject settings);
