@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,13 +13,14 @@ namespace Microsoft.ML.NormalizingFlows.Layers
     /// comes out with zero mean and unit variance per feature. Initialization happens on the first Forward call in
     /// training mode, or explicitly with <see cref="Initialize"/>.
     /// </summary>
-    public sealed class ActNorm : FlowLayer, IOnnxExportableLayer
+    public sealed class ActNorm : ExportableFlowLayer
     {
         internal const string TypeName = nameof(ActNorm);
 
         private readonly Parameter bias;
         private readonly Parameter logScale;
         private readonly Tensor initialized;
+        private bool knownInitialized;
 
         /// <summary>Creates the layer at the identity, not yet initialized from data.</summary>
         /// <param name="dimension">d, at least 1.</param>
@@ -32,7 +34,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         }
 
         /// <summary>Whether the data-dependent initialization has happened.</summary>
-        public bool IsInitialized => initialized.to_type(ScalarType.Float32).item<float>() > 0;
+        public bool IsInitialized => knownInitialized || (knownInitialized = initialized.to_type(ScalarType.Float32).item<float>() > 0);
 
         /// <summary>Sets the bias to the per-feature mean of <paramref name="data"/> and the scale to its standard deviation.</summary>
         /// <param name="data">Rows <c>[N, d]</c> as they arrive at this layer, N at least 2.</param>
@@ -44,37 +46,23 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             bias.copy_(data.mean(new long[] { 0 }));
             logScale.copy_((data.std(0) + 1e-6).log());
             initialized.fill_(1);
+            knownInitialized = true;
         }
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input)
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class
         {
-            if (training && !IsInitialized && input.shape[0] > 1) Initialize(input);
-            return ((input - bias) * logScale.neg().exp(), logScale.sum().neg().expand(input.shape[0]));
+            // Once initialized (the usual case) this reads no tensor value, so a forward pass never waits on the device.
+            if (!inverse && training && input is Tensor rows && !IsInitialized && rows.shape[0] > 1) Initialize(rows);
+            V s = o.State(logScale);
+            V logDet = o.ExpandRows(o.SumLast(s), input);
+            return inverse
+                ? (o.Add(o.Mul(input, o.Exp(s)), o.State(bias)), logDet)
+                : (o.Mul(o.Sub(input, o.State(bias)), o.Exp(o.Neg(s))), o.Neg(logDet));
         }
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) =>
-            (input * logScale.exp() + bias, logScale.sum().expand(input.shape[0]));
-
-        /// <inheritdoc />
-        public (string Output, string? LogAbsDetJacobian) ExportForward(OnnxGraph graph, string input, string stateKeyPrefix)
-        {
-            string s = graph.State(stateKeyPrefix + "logScale");
-            return (graph.Mul(graph.Sub(input, graph.State(stateKeyPrefix + "bias")), graph.Node("Exp", new[] { graph.Node("Neg", new[] { s }) })),
-                    graph.Node("Neg", new[] { graph.Node("MatMul", new[] { s, graph.Constant(Enumerable.Repeat(1f, Dimension).ToArray()) }) }));
-        }
-
-        /// <inheritdoc />
-        public (string Output, string? LogAbsDetJacobian) ExportInverse(OnnxGraph graph, string input, string stateKeyPrefix)
-        {
-            string s = graph.State(stateKeyPrefix + "logScale");
-            return (graph.Add(graph.Mul(input, graph.Node("Exp", new[] { s })), graph.State(stateKeyPrefix + "bias")),
-                    graph.Node("MatMul", new[] { s, graph.Constant(Enumerable.Repeat(1f, Dimension).ToArray()) }));
-        }
-
-        /// <inheritdoc />
-        public ComponentDescription Describe() => new(TypeName, new JsonObject { ["dimension"] = Dimension });
+        public override ComponentDescription Describe() => new(TypeName, new JsonObject { ["dimension"] = Dimension });
 
         internal static ActNorm Create(JsonObject settings) => new(settings["dimension"]!.GetValue<int>());
     }

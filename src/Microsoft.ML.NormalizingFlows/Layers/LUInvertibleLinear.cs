@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
     /// fixed permutation, L unit lower-triangular, U upper-triangular with diagonal <c>exp(s)</c>; so
     /// <c>log|det J| = sum(s)</c> costs O(d) and W stays invertible. Starts as the permutation P.
     /// </summary>
-    public sealed class LUInvertibleLinear : FlowLayer, IOnnxExportableLayer
+    public sealed class LUInvertibleLinear : ExportableFlowLayer
     {
         internal const string TypeName = nameof(LUInvertibleLinear);
 
@@ -42,23 +43,14 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         public static LUInvertibleLinear WithRandomPermutation(int dimension, Random random) => new(Permutation.RandomOrder(dimension, random));
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) =>
-            (input.matmul(Weight().t().to_type(input.dtype)), logDiagonal.sum().expand(input.shape[0]));
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class
+        {
+            V logDet = o.ExpandRows(o.SumLast(o.State(logDiagonal)), input);
+            return (o.MatMul(input, o.Computed(inverse ? InverseWeight() : Weight())), inverse ? o.Neg(logDet) : logDet);
+        }
 
         /// <inheritdoc />
-        public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) =>
-            (input.matmul(linalg.inv(Weight()).t().to_type(input.dtype)), logDiagonal.sum().neg().expand(input.shape[0]));
-
-        /// <inheritdoc />
-        public (string Output, string? LogAbsDetJacobian) ExportForward(OnnxGraph graph, string input, string stateKeyPrefix) =>
-            Export(graph, input, inverse: false);
-
-        /// <inheritdoc />
-        public (string Output, string? LogAbsDetJacobian) ExportInverse(OnnxGraph graph, string input, string stateKeyPrefix) =>
-            Export(graph, input, inverse: true);
-
-        /// <inheritdoc />
-        public ComponentDescription Describe()
+        public override ComponentDescription Describe()
         {
             using var scope = NewDisposeScope();
             return new ComponentDescription(TypeName, new JsonObject
@@ -70,25 +62,16 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         internal static LUInvertibleLinear Create(JsonObject settings) =>
             new(settings["order"]!.AsArray().Select(n => n!.GetValue<int>()).ToArray());
 
-        // W = P L U in float64 (so that the inverse is accurate and the ONNX export uses the same rounded matrix);
-        // row i of P L U is row order[i] of L U.
+        // W^T, where W = P L U is formed in float64 and rounded once to the element type (row i of P L U is row order[i]
+        // of L U); the inverse is the float64 inverse of that rounded matrix, so the two directions invert each other
+        // to the last rounding, also in an exported graph.
         private Tensor Weight()
         {
             Tensor l = lower.to_type(ScalarType.Float64).tril(-1) + eye(Dimension, dtype: ScalarType.Float64, device: lower.device);
             Tensor u = upper.to_type(ScalarType.Float64).triu(1) + diag(logDiagonal.to_type(ScalarType.Float64).exp());
-            return l.matmul(u).index_select(0, order);
+            return l.matmul(u).index_select(0, order).to_type(lower.dtype).t();
         }
 
-        // The matrix (or its inverse) and the log-determinant are fixed once exported: they become constants.
-        private (string Output, string? LogAbsDetJacobian) Export(OnnxGraph graph, string input, bool inverse)
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            Tensor w = Weight();
-            Tensor matrix = (inverse ? linalg.inv(w) : w).t().contiguous().to_type(ScalarType.Float32);
-            double logDet = logDiagonal.sum().to_type(ScalarType.Float64).item<double>();
-            string output = graph.Node("MatMul", new[] { input, graph.Constant(matrix.data<float>().ToArray(), new long[] { Dimension, Dimension }) });
-            return (output, graph.Constant((float)(inverse ? -logDet : logDet)));
-        }
+        private Tensor InverseWeight() => linalg.inv(Weight().to_type(ScalarType.Float64)).to_type(lower.dtype);
     }
 }

@@ -22,7 +22,11 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         public sealed record Names(string Prefix, string Input, string LogDensity, string? Latent, bool OneRowPerRun);
 
         /// <summary>Appends the renamed copy of <paramref name="flowFile"/>'s graph to <paramref name="target"/> (nodes, initializers, outputs).</summary>
-        public static void AppendTo(GraphProto target, ModelProto flowFile, Names names, int dimension)
+        /// <remarks>
+        /// A target of opset 12 or older (ML.NET exports at most opset 12) gets the flow's ReduceSum nodes in their old
+        /// form, axes as an attribute; every other operator a flow uses means the same from opset 12 to 17.
+        /// </remarks>
+        public static void AppendTo(GraphProto target, ModelProto flowFile, Names names, int dimension, long targetOpset = FlowOnnx.Opset)
         {
             GraphProto source = flowFile.Graph;
             var existing = new HashSet<string>(target.Node.SelectMany(n => n.Output).Concat(target.Initializer.Select(i => i.Name)).Concat(target.Input.Select(i => i.Name)));
@@ -42,9 +46,11 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             {
                 if (names.Latent is null && node.Output.Contains(FlowOnnx.LatentName)) continue;
                 NodeProto copy = node.Clone();
+                if (targetOpset < 13 && node.OpType == "ReduceSum" && node.Input.Count == 2) AxesAsAttribute(copy, source);
                 copy.Name = names.Prefix + node.Name;
+                string[] inputs = copy.Input.Select(Map).ToArray();
                 copy.Input.Clear();
-                copy.Input.AddRange(node.Input.Select(Map));
+                copy.Input.AddRange(inputs);
                 copy.Output.Clear();
                 copy.Output.AddRange(node.Output.Select(Map));
                 foreach (string output in copy.Output) Add(existing, output);
@@ -61,6 +67,16 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             }
             Output(target, existing, names, Map(FlowOnnx.LogDensityName), names.LogDensity, flatShape, width: 1);
             if (names.Latent is not null) Output(target, existing, names, Map(FlowOnnx.LatentName), names.Latent, flatShape, dimension);
+        }
+
+        private static void AxesAsAttribute(NodeProto node, GraphProto source)
+        {
+            TensorProto axes = source.Initializer.FirstOrDefault(i => i.Name == node.Input[1])
+                ?? throw new NotSupportedException($"ReduceSum node '{node.Name}' takes computed axes, which opset 12 cannot express.");
+            var attribute = new AttributeProto { Name = "axes", Type = AttributeProto.Types.AttributeType.Ints };
+            attribute.Ints.AddRange(StateTensor.FromProto(axes).Longs!);
+            node.Attribute.Add(attribute);
+            node.Input.RemoveAt(1);
         }
 
         // Names a flow output as the caller wants: an Identity, or a flattening Reshape for one-row runs.

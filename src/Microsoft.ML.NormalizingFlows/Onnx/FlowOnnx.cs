@@ -54,6 +54,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         public static byte[] ExportSampling(NormalizingFlow flow)
         {
             ArgumentNullException.ThrowIfNull(flow);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
             var graph = new OnnxGraph(flow);
             graph.AddInput(NoiseName, flow.Dimension);
             (string samples, string logDensity) = FlowGraphs.Sampling(flow, graph, NoiseName);
@@ -134,6 +136,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         private static ModelProto DensityModel(NormalizingFlow flow, FlowFileMetadata metadata)
         {
             ArgumentNullException.ThrowIfNull(flow);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
             var graph = new OnnxGraph(flow);
             graph.AddInput(FeaturesName, flow.Dimension);
             (string logDensity, string latent) = FlowGraphs.Density(flow, graph, FeaturesName);

@@ -24,6 +24,13 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
 
         public string State(Tensor stateTensor) => g.State(stateTensor);
 
+        public string Computed(Tensor value)
+        {
+            using var scope = NewDisposeScope();
+            Tensor values = value.detach().cpu().contiguous().to_type(ScalarType.Float32);
+            return g.Constant(values.data<float>().ToArray(), values.shape);
+        }
+
         public string Scalar(double value)
         {
             if (!scalars.TryGetValue(value, out string? name)) scalars[value] = name = g.Constant((float)value);

@@ -14,6 +14,9 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <summary>The prefix of the flow's value names inside a combined graph.</summary>
         internal const string Prefix = "NormalizingFlow/";
 
+        // The newest opset ML.NET 5 exports (it refuses 13 and above); the flow's operators mean the same there.
+        private const int MLNetOpset = 12;
+
         public static void Convert(ModelOperationsCatalog catalog, ITransformer model, IDataView inputData, Stream stream)
         {
             List<ITransformer> transformers = Flatten(model).ToList();
@@ -41,7 +44,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             {
                 var prefix = new TransformerChain<ITransformer>(transformers.Take(index).ToArray());
                 using var buffer = new MemoryStream();
-                catalog.ConvertToOnnx(prefix, inputData, buffer);
+                catalog.ConvertToOnnx(prefix, inputData, MLNetOpset, buffer);
                 combined = ModelProto.Parser.ParseFrom(buffer.ToArray());
                 featureValue = FinalValueOf(combined.Graph, flow.FeatureColumnName);
             }
@@ -51,8 +54,9 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             string? score = flow.ScoreColumnName is null ? null : flow.ScoreColumnName + ".output";
             RemoveOutputs(combined.Graph, logDensity, latent, score);
             ModelProto flowFile = FlowOnnx.Parse(flow.ExportDensityOnnx(), "the transformer's flow file");
+            long opset = combined.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(FlowOnnx.Opset).Max();
             FlowGraphRewriter.AppendTo(combined.Graph, flowFile,
-                new FlowGraphRewriter.Names(Prefix, featureValue, logDensity, latent, OneRowPerRun: false), flow.Dimension);
+                new FlowGraphRewriter.Names(Prefix, featureValue, logDensity, latent, OneRowPerRun: false), flow.Dimension, opset);
             if (score is not null)
             {
                 var negate = new NodeProto { Name = Prefix + "score", OpType = "Neg" };

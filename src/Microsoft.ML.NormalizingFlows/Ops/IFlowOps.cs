@@ -22,6 +22,12 @@ namespace Microsoft.ML.NormalizingFlows.Ops
         /// <summary>A parameter or buffer of the flow (in a graph: its initializer).</summary>
         V State(Tensor stateTensor);
 
+        /// <summary>
+        /// A value that TorchSharp code computed from the state (differentiable there, for example a matrix built from
+        /// factors); a graph stores its current values as a constant, so both interpreters use the same numbers.
+        /// </summary>
+        V Computed(Tensor value);
+
         /// <summary>A floating scalar of the flow's element type.</summary>
         V Scalar(double value);
 

@@ -14,6 +14,8 @@ namespace Microsoft.ML.NormalizingFlows.Ops
 
         public Tensor State(Tensor stateTensor) => stateTensor;
 
+        public Tensor Computed(Tensor value) => value;
+
         public Tensor Scalar(double value) => tensor(value);
 
         public Tensor Add(Tensor a, Tensor b) => a + b;
