@@ -6,7 +6,7 @@ using Microsoft.ML.NormalizingFlows.Benchmarks;
 //   dotnet run -c Release --project test/Microsoft.ML.NormalizingFlows.Benchmarks -- vi           # variational inference on the target zoo
 //   dotnet run -c Release --project test/Microsoft.ML.NormalizingFlows.Benchmarks -- train        # step time, scoring, sampling vs PyTorch
 //   dotnet run -c Release --project test/Microsoft.ML.NormalizingFlows.Benchmarks -- memory       # peak memory of streamed fits, 1e4..1e6 rows
-// Options: scoring [--rows N --repeats K --gpu ID]; zoo [--epochs N --presets A,B]; train [--steps N --repeats K --dims 2,16,64]; memory [10000,100000,...]
+// Options: scoring [--rows N --repeats K --gpu ID]; zoo [--epochs N --presets A,B]; train [--steps N --repeats K --dims 2,16,64 --presets A,B]; memory [10000,100000,...]
 if (args.Length > 0 && args[0] == "train") return TrainingBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "memory") return MemoryBenchmark.Run(args[1..]);
 if (args.Length > 2 && args[0] == "memory-child")

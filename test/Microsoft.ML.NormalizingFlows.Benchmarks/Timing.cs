@@ -12,14 +12,26 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
         {
             action();
             var times = new List<double>();
-            for (int i = 0; i < repeats; i++)
-            {
-                var watch = Stopwatch.StartNew();
-                action();
-                times.Add(watch.Elapsed.TotalSeconds);
-            }
-            times.Sort();
-            return times[times.Count / 2];
+            for (int i = 0; i < repeats; i++) times.Add(Seconds(action));
+            return Median(times);
+        }
+
+        /// <summary>Seconds one run of <paramref name="action"/> takes.</summary>
+        public static double Seconds(Action action)
+        {
+            var watch = Stopwatch.StartNew();
+            action();
+            return watch.Elapsed.TotalSeconds;
+        }
+
+        /// <summary>The median of <paramref name="values"/> (the mean of the middle two for an even count, as Python's statistics.median); NaN when empty or when any value is NaN.</summary>
+        public static double Median(IEnumerable<double> values)
+        {
+            double[] sorted = values.ToArray();
+            if (sorted.Length == 0 || sorted.Any(double.IsNaN)) return double.NaN;
+            Array.Sort(sorted);
+            int middle = sorted.Length / 2;
+            return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
         }
 
         /// <summary>Scores row-major <paramref name="values"/> with a density graph, 4096 rows per Run, as the transformer does.</summary>
