@@ -10,8 +10,9 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
     /// Independent standard Student-t features with trainable degrees of freedom <c>nu = exp(l)</c> per feature, a
     /// heavy-tailed base for data with outliers (it tends to N(0, I) as nu grows):
     /// <c>log p(z) = sum(lgamma((nu + 1) / 2) - lgamma(nu / 2) - log(nu pi) / 2 - (nu + 1) / 2 log(1 + z^2 / nu))</c>.
-    /// Samples are <c>e / sqrt(g / nu)</c> with <c>e ~ N(0, 1)</c> and <c>g ~ chi-squared(nu)</c>; they carry no
-    /// gradient to nu (variational objectives then train nu through log q only).
+    /// Samples are <c>e / sqrt(g / nu)</c> with <c>e ~ N(0, 1)</c> and <c>g = 2 Gamma(nu / 2)</c> (chi-squared with nu
+    /// degrees of freedom), reparameterized: the gamma draw carries its implicit gradient in its shape, so path
+    /// gradients of variational objectives reach nu.
     /// </summary>
     public sealed class StudentT : BaseDistribution, IOnnxExportableDistribution
     {
@@ -45,7 +46,7 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
         public override Tensor Sample(long count, ScalarType dtype, Device device, Generator? generator = null)
         {
             using var scope = NewDisposeScope();
-            Tensor nu = logDegreesOfFreedom.detach().exp().to_type(dtype).to(device).expand(count, Dimension).contiguous();
+            Tensor nu = logDegreesOfFreedom.exp().to_type(dtype).to(device).expand(count, Dimension).contiguous();
             Tensor normal = randn(new[] { count, (long)Dimension }, dtype: dtype, device: device, generator: generator);
             Tensor chiSquared = _standard_gamma(nu / 2, generator) * 2;
             return (normal / (chiSquared / nu).sqrt()).MoveToOuterDisposeScope();

@@ -13,10 +13,10 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             IReadOnlyList<FlowLayer> layers = flow.Layers;
             for (int i = 0; i < layers.Count; i++)
             {
-                (current, string? layerLogDet) = Exportable(layers[i], i).ExportForward(graph, current, $"layers.{i}.");
+                (current, string? layerLogDet) = Exportable(graph, layers[i], i).ExportForward(graph, current, $"layers.{i}.");
                 logDet = Sum(graph, logDet, layerLogDet);
             }
-            string logProb = Exportable(flow.BaseDistribution).ExportLogProb(graph, current, "baseDistribution.");
+            string logProb = Exportable(graph, flow.BaseDistribution).ExportLogProb(graph, current, "baseDistribution.");
             return (Sum(graph, logProb, logDet)!, current);
         }
 
@@ -28,10 +28,10 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             IReadOnlyList<FlowLayer> layers = flow.Layers;
             for (int i = layers.Count - 1; i >= 0; i--)
             {
-                (current, string? layerLogDet) = Exportable(layers[i], i).ExportInverse(graph, current, $"layers.{i}.");
+                (current, string? layerLogDet) = Exportable(graph, layers[i], i).ExportInverse(graph, current, $"layers.{i}.");
                 logDet = Sum(graph, logDet, layerLogDet);
             }
-            string logProb = Exportable(flow.BaseDistribution).ExportLogProb(graph, noise, "baseDistribution.");
+            string logProb = Exportable(graph, flow.BaseDistribution).ExportLogProb(graph, noise, "baseDistribution.");
             return (current, logDet is null ? logProb : graph.Sub(logProb, logDet));
         }
 
@@ -42,6 +42,15 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         internal static IOnnxExportableDistribution Exportable(BaseDistribution distribution) =>
             distribution as IOnnxExportableDistribution ?? throw new NotSupportedException(
                 $"The base distribution ({distribution.GetType().Name}) cannot be written to ONNX: implement IOnnxExportableDistribution for it.");
+
+        // Hand-written graph code writes float32 constants; only components written over IFlowOps follow a float64 graph.
+        private static IOnnxExportableLayer Exportable(OnnxGraph graph, FlowLayer layer, int index) =>
+            !graph.Float64 || layer is ExportableFlowLayer ? Exportable(layer, index) : throw new NotSupportedException(
+                $"Layer {index} ({layer.GetType().Name}) writes its graph by hand, in float32; a float64 graph needs layers derived from ExportableFlowLayer.");
+
+        private static IOnnxExportableDistribution Exportable(OnnxGraph graph, BaseDistribution distribution) =>
+            !graph.Float64 || distribution is StandardNormal or DiagonalGaussian ? Exportable(distribution) : throw new NotSupportedException(
+                $"The base distribution ({distribution.GetType().Name}) writes its graph in float32; a float64 graph supports StandardNormal and DiagonalGaussian.");
 
         private static string? Sum(OnnxGraph graph, string? a, string? b) => a is null ? b : b is null ? a : graph.Add(a, b);
     }

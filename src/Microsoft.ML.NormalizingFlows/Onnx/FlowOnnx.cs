@@ -44,6 +44,10 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         public static byte[] ExportDensity(NormalizingFlow flow, FlowFileMetadata? metadata = null) =>
             DensityModel(flow, metadata ?? new FlowFileMetadata()).ToByteArray();
 
+        /// <summary>The density graph computing in float64 (inputs, outputs, weights and arithmetic), for a float64 flow.</summary>
+        internal static byte[] ExportDensityFloat64(NormalizingFlow flow) =>
+            DensityModel(flow, new FlowFileMetadata(), float64: true).ToByteArray();
+
         /// <summary>
         /// The sampling graph: input <c>noise [N, d]</c>, draws from the flow's base distribution (standard-normal draws
         /// for the default base; draw them yourself, so results are reproducible);
@@ -133,12 +137,12 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             return proto;
         }
 
-        private static ModelProto DensityModel(NormalizingFlow flow, FlowFileMetadata metadata)
+        private static ModelProto DensityModel(NormalizingFlow flow, FlowFileMetadata metadata, bool float64 = false)
         {
             ArgumentNullException.ThrowIfNull(flow);
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var graph = new OnnxGraph(flow);
+            var graph = new OnnxGraph(flow, float64);
             graph.AddInput(FeaturesName, flow.Dimension);
             (string logDensity, string latent) = FlowGraphs.Density(flow, graph, FeaturesName);
             graph.Rename(logDensity, LogDensityName);

@@ -22,14 +22,18 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         private int counter;
         private OnnxOps? ops;
 
-        internal OnnxGraph(TorchSharp.torch.nn.Module flow)
+        internal OnnxGraph(TorchSharp.torch.nn.Module flow, bool float64 = false)
         {
-            state = StateTensor.Of(flow);
+            Float64 = float64;
+            state = StateTensor.Of(flow, float64);
             foreach ((string key, TorchSharp.torch.Tensor tensor) in flow.named_parameters()) stateKeys[tensor.Handle] = key;
             foreach ((string key, TorchSharp.torch.Tensor tensor) in flow.named_buffers()) stateKeys[tensor.Handle] = key;
         }
 
         internal GraphProto Proto => graph;
+
+        /// <summary>Whether the graph computes in float64 (its inputs, outputs, state and constants); else float32.</summary>
+        internal bool Float64 { get; }
 
         /// <summary>The operations of <see cref="Ops.IFlowOps{V}"/> writing into this graph (shared, so constants are written once).</summary>
         public Ops.IFlowOps<string> Ops => ops ??= new OnnxOps(this);
@@ -77,6 +81,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <param name="shape">The shape.</param>
         /// <returns>The value name.</returns>
         public string Constant(float[] values, long[] shape) => AddConstant(StateTensor.Float(values, shape));
+
+        internal string Constant(double[] values, long[] shape) => AddConstant(StateTensor.Double(values, shape));
 
         /// <summary>An int64 scalar constant (an axis).</summary>
         /// <param name="value">The value.</param>
@@ -153,9 +159,15 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             graph.Node.Add(node);
         }
 
-        internal void AddInput(string name, int width) => graph.Input.Add(FloatValue(name, width));
+        internal void AddInput(string name, int width) => graph.Input.Add(Retyped(FloatValue(name, width)));
 
-        internal void AddOutput(string name, int width) => graph.Output.Add(FloatValue(name, width));
+        internal void AddOutput(string name, int width) => graph.Output.Add(Retyped(FloatValue(name, width)));
+
+        private ValueInfoProto Retyped(ValueInfoProto value)
+        {
+            if (Float64) value.Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Double;
+            return value;
+        }
 
         // A float tensor [N] (width 0) or [N, width] with a symbolic batch dimension.
         internal static ValueInfoProto FloatValue(string name, int width)

@@ -27,13 +27,14 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         public string Computed(Tensor value)
         {
             using var scope = NewDisposeScope();
-            Tensor values = value.detach().cpu().contiguous().to_type(ScalarType.Float32);
-            return g.Constant(values.data<float>().ToArray(), values.shape);
+            Tensor values = value.detach().cpu().contiguous();
+            return g.Float64 ? g.Constant(values.to_type(ScalarType.Float64).data<double>().ToArray(), values.shape)
+                : g.Constant(values.to_type(ScalarType.Float32).data<float>().ToArray(), values.shape);
         }
 
         public string Scalar(double value)
         {
-            if (!scalars.TryGetValue(value, out string? name)) scalars[value] = name = g.Constant((float)value);
+            if (!scalars.TryGetValue(value, out string? name)) scalars[value] = name = g.Float64 ? g.Constant(value) : g.Constant((float)value);
             return name;
         }
 
@@ -65,7 +66,9 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
 
         public string Relu(string a) => g.Node("Relu", new[] { a });
 
-        public string Softplus(string a) => g.Node("Softplus", new[] { a });
+        // ONNX Runtime's Softplus kernel is float32 only; in float64, max(a, 0) + log(1 + exp(-|a|)), finite for any a.
+        public string Softplus(string a) => !g.Float64 ? g.Node("Softplus", new[] { a })
+            : g.Add(g.Node("Max", new[] { a, Scalar(0) }), g.Node("Log", new[] { g.Add(Scalar(1), Exp(Neg(g.Node("Abs", new[] { a })))) }));
 
         public string Clamp(string a, double min, double max) => g.Node("Clip", new[] { a, Scalar(min), Scalar(max) });
 

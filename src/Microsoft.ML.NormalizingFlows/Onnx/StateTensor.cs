@@ -32,12 +32,13 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
 
         public static StateTensor Double(double[] values, long[] shape) => new(null, null, shape, values);
 
-        /// <summary>Copies a TorchSharp tensor: floating types become float32, integer types int64.</summary>
-        public static StateTensor From(Tensor tensor)
+        /// <summary>Copies a TorchSharp tensor: floating types become float32 (or float64), integer types int64.</summary>
+        public static StateTensor From(Tensor tensor, bool float64 = false)
         {
             using var scope = NewDisposeScope();
             Tensor cpu = tensor.detach().cpu().contiguous();
             long[] shape = cpu.shape;
+            if (cpu.is_floating_point() && float64) return Double(cpu.to_type(ScalarType.Float64).data<double>().ToArray(), shape);
             if (cpu.is_floating_point()) return Float(cpu.to_type(ScalarType.Float32).data<float>().ToArray(), shape);
             if (cpu.dtype is ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte)
                 return Int64(cpu.to_type(ScalarType.Int64).data<long>().ToArray(), shape);
@@ -45,8 +46,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         }
 
         /// <summary>All state tensors of a module, by state key.</summary>
-        public static IReadOnlyDictionary<string, StateTensor> Of(nn.Module module) =>
-            module.state_dict().ToDictionary(entry => entry.Key, entry => From(entry.Value));
+        public static IReadOnlyDictionary<string, StateTensor> Of(nn.Module module, bool float64 = false) =>
+            module.state_dict().ToDictionary(entry => entry.Key, entry => From(entry.Value, float64));
 
         public static StateTensor FromProto(TensorProto proto)
         {

@@ -200,5 +200,29 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Inference
             Assert.IsTrue(history.StoppedEarly);
             Assert.AreEqual(3, history.Reports.Count);
         }
+
+        /// <summary>
+        /// A Student-t q with no layers, whose only parameters are its degrees of freedom, fitted by sticking the landing
+        /// to a Student-t target with 3: the path gradient through the draws must carry it from 10 to 3.
+        /// </summary>
+        [TestMethod]
+        public void VariationalInferenceFitsStudentTDegreesOfFreedomThroughTheDraws()
+        {
+            using var scope = NewDisposeScope();
+            const double targetNu = 3;
+            double constant = LogGamma((targetNu + 1) / 2) - LogGamma(targetNu / 2) - 0.5 * Math.Log(targetNu * Math.PI);
+            Tensor LogTarget(Tensor x) => (constant - (targetNu + 1) / 2 * (x.square() / targetNu).log1p()).sum(1);
+            using var q = new NormalizingFlow(new StudentT(2, degreesOfFreedom: 10), Array.Empty<FlowLayer>());
+            VariationalInference.Fit(q, LogTarget, new Elbo(GradientEstimator.StickingTheLanding),
+                new VariationalInferenceOptions { Iterations = 600, SamplesPerStep = 256, LearningRate = 3e-2, Seed = 4, NumberOfThreads = 1 });
+            foreach (double nu in ((StudentT)q.BaseDistribution).DegreesOfFreedom)
+                Assert.AreEqual(targetNu, nu, 0.6, $"degrees of freedom {nu} (started at 10, target {targetNu})");
+        }
+
+        private static double LogGamma(double x)
+        {
+            using var scope = NewDisposeScope();
+            return tensor(x, ScalarType.Float64).lgamma().item<double>();
+        }
     }
 }
