@@ -7,7 +7,7 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
 {
     /// <summary>
     /// MADE, the masked autoencoder of Germain, Gregor, Murray and Larochelle (2015): a network whose output for feature
-    /// i depends only on features before i (in index order). It gives <c>parametersPerFeature</c> outputs per feature,
+    /// i depends only on features before i (in index order), and on context inputs if it has any. It gives <c>parametersPerFeature</c> outputs per feature,
     /// <c>[N, d * P]</c>, laid out feature-major (feature i at <c>i * P .. i * P + P - 1</c>) or parameter-major
     /// (parameter p of feature i at <c>p * d + i</c>), as the transform it feeds reads them. Hidden units get degrees
     /// <c>1 .. d - 1</c> cyclically (no randomness); with residual blocks, each block adds
@@ -25,15 +25,18 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
         /// <param name="hiddenLayers">Hidden layers (or residual blocks), at least 1.</param>
         /// <param name="residual">Whether the hidden layers are residual blocks.</param>
         /// <param name="featureMajor">The output layout: feature-major (true) or parameter-major (false).</param>
-        public Made(int features, int parametersPerFeature, int hiddenUnits, int hiddenLayers, bool residual, bool featureMajor) : base(nameof(Made))
+        /// <param name="contextFeatures">Context inputs after the d features (degree 0: every output may read them); 0 or more.</param>
+        public Made(int features, int parametersPerFeature, int hiddenUnits, int hiddenLayers, bool residual, bool featureMajor, int contextFeatures = 0) : base(nameof(Made))
         {
+            if (contextFeatures < 0) throw new ArgumentOutOfRangeException(nameof(contextFeatures), contextFeatures, "Must be 0 or more.");
             if (features < 1) throw new ArgumentOutOfRangeException(nameof(features), features, "Must be at least 1.");
             if (parametersPerFeature < 1) throw new ArgumentOutOfRangeException(nameof(parametersPerFeature), parametersPerFeature, "Must be at least 1.");
             if (hiddenUnits < 1) throw new ArgumentOutOfRangeException(nameof(hiddenUnits), hiddenUnits, "Must be at least 1.");
             if (hiddenLayers < 1) throw new ArgumentOutOfRangeException(nameof(hiddenLayers), hiddenLayers, "Must be at least 1.");
             this.residual = residual;
-            int[] input = Enumerable.Range(1, features).ToArray();
-            int[] hidden = Enumerable.Range(0, hiddenUnits).Select(k => k % System.Math.Max(1, features - 1) + 1).ToArray();
+            int[] input = Enumerable.Range(1, features).Concat(Enumerable.Repeat(0, contextFeatures)).ToArray();
+            // With one feature and a context, hidden units read the context only (degree 0), so the output can follow it.
+            int[] hidden = Enumerable.Range(0, hiddenUnits).Select(k => features == 1 && contextFeatures > 0 ? 0 : k % System.Math.Max(1, features - 1) + 1).ToArray();
             int[] output = Enumerable.Range(0, features * parametersPerFeature)
                 .Select(o => (featureMajor ? o / parametersPerFeature : o % features) + 1).ToArray();
 

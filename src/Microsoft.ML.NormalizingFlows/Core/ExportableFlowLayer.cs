@@ -13,10 +13,11 @@ namespace Microsoft.ML.NormalizingFlows
     /// A custom layer implements <see cref="Map{V}"/> for both directions, reaching its parameters and buffers through
     /// <see cref="IFlowOps{V}.State"/> (they must be registered with the module: <c>Parameter</c> fields and
     /// <c>register_buffer</c>, then <c>RegisterComponents()</c>), and <see cref="Describe"/>; to load flow files that
-    /// hold it, register a factory with <see cref="FlowLayerRegistry.Register"/>. For example, the element-wise
+    /// hold it, register a factory with <see cref="FlowLayerRegistry.Register"/>. A conditional layer overrides
+    /// <see cref="FlowLayer.ContextWidth"/> and reads <c>context</c> in its conditioner. For example, the element-wise
     /// <c>y = (x - b) exp(-s)</c>:
     /// <code language="csharp">
-    /// protected override (V Output, V? LogAbsDetJacobian) Map&lt;V&gt;(IFlowOps&lt;V&gt; ops, V input, bool inverse) where V : class
+    /// protected override (V Output, V? LogAbsDetJacobian) Map&lt;V&gt;(IFlowOps&lt;V&gt; ops, V input, V? context, bool inverse) where V : class
     /// {
     ///     V b = ops.State(shift), s = ops.State(logScale);
     ///     V logDet = ops.ExpandRows(ops.SumLast(s), input);
@@ -41,31 +42,46 @@ namespace Microsoft.ML.NormalizingFlows
         /// <typeparam name="V">The interpreter's value type.</typeparam>
         /// <param name="ops">The interpreter: TorchSharp or an ONNX graph.</param>
         /// <param name="input">Rows <c>[N, Dimension]</c>.</param>
+        /// <param name="context">The rows' context <c>[N, ContextWidth]</c>, or <c>null</c> when <see cref="FlowLayer.ContextWidth"/> is 0.</param>
         /// <param name="inverse">Whether to apply the latent-to-data direction.</param>
         /// <returns>The output rows and <c>log|det dOutput/dInput|</c> per row (<c>[N]</c>), or <c>null</c> when it is zero.</returns>
-        protected internal abstract (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> ops, V input, bool inverse)
+        protected internal abstract (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> ops, V input, V? context, bool inverse)
             where V : class;
 
         /// <inheritdoc />
         public abstract ComponentDescription Describe();
 
         /// <inheritdoc />
-        public sealed override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) => Run(input, inverse: false);
+        public sealed override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) => Run(input, null, inverse: false);
 
         /// <inheritdoc />
-        public sealed override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) => Run(input, inverse: true);
+        public sealed override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) => Run(input, null, inverse: true);
+
+        /// <inheritdoc />
+        public sealed override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input, Tensor? context) => Run(input, context, inverse: false);
+
+        /// <inheritdoc />
+        public sealed override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input, Tensor? context) => Run(input, context, inverse: true);
 
         /// <inheritdoc />
         public (string Output, string? LogAbsDetJacobian) ExportForward(OnnxGraph graph, string input, string stateKeyPrefix) =>
-            Map(graph.Ops, input, inverse: false);
+            Map(graph.Ops, input, Context(graph), inverse: false);
 
         /// <inheritdoc />
         public (string Output, string? LogAbsDetJacobian) ExportInverse(OnnxGraph graph, string input, string stateKeyPrefix) =>
-            Map(graph.Ops, input, inverse: true);
+            Map(graph.Ops, input, Context(graph), inverse: true);
 
-        private (Tensor Output, Tensor LogAbsDetJacobian) Run(Tensor input, bool inverse)
+        private string? Context(OnnxGraph graph) => ContextWidth == 0 ? null
+            : graph.Context ?? throw new InvalidOperationException($"{GetType().Name} is conditional (context width {ContextWidth}) but the graph has no context input.");
+
+        private (Tensor Output, Tensor LogAbsDetJacobian) Run(Tensor input, Tensor? context, bool inverse)
         {
-            (Tensor output, Tensor? logDet) = Map(TorchOps.Instance, input, inverse);
+            if (ContextWidth == 0) context = null;
+            else if (context is null)
+                throw new ArgumentException($"{GetType().Name} is conditional: pass a context of shape [N, {ContextWidth}] with the rows.", nameof(context));
+            else if (context.dim() != 2 || context.shape[1] != ContextWidth || context.shape[0] != input.shape[0])
+                throw new ArgumentException($"{GetType().Name} expects a context of shape [{input.shape[0]}, {ContextWidth}] but got [{string.Join(", ", context.shape)}].", nameof(context));
+            (Tensor output, Tensor? logDet) = Map(TorchOps.Instance, input, context, inverse);
             return (output, logDet ?? zeros(input.shape[0], dtype: input.dtype, device: input.device));
         }
     }

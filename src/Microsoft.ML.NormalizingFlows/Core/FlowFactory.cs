@@ -14,10 +14,15 @@ namespace Microsoft.ML.NormalizingFlows
         /// <param name="seed">Seeds the parameter initialization and the permutations: a seed gives an identical flow.</param>
         /// <param name="standardization">A standardization to put first, or <c>null</c>.</param>
         /// <param name="elementType">Float32 (the default) or Float64.</param>
+        /// <param name="contextWidth">
+        /// For a conditional flow <c>p(x | c)</c>, the context values per row that every coupling and autoregressive
+        /// layer's conditioner reads; 0 (the default) for an unconditional flow.
+        /// </param>
         /// <returns>The flow, on the CPU.</returns>
         public static NormalizingFlow Create(int dimension, FlowArchitecture architecture, int seed,
-            Standardization? standardization = null, ScalarType elementType = ScalarType.Float32)
+            Standardization? standardization = null, ScalarType elementType = ScalarType.Float32, int contextWidth = 0)
         {
+            if (contextWidth < 0) throw new ArgumentOutOfRangeException(nameof(contextWidth), contextWidth, "The context width must be 0 (unconditional) or more.");
             ArgumentNullException.ThrowIfNull(architecture);
             architecture.Validate();
             if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "A flow needs at least one feature.");
@@ -43,11 +48,11 @@ namespace Microsoft.ML.NormalizingFlows
                 if (a.ActNorm) layers.Add(new ActNorm(dimension));
                 layers.Add(a.Preset switch
                 {
-                    FlowPreset.RealNvp => new AffineCoupling(CouplingLayer.AlternatingMask(dimension, i), a.HiddenUnits, a.HiddenLayers, a.LogScaleBound),
-                    FlowPreset.NeuralSplineCoupling => new SplineCoupling(CouplingLayer.AlternatingMask(dimension, i), a.HiddenUnits, a.HiddenLayers, a.NumberOfBins, a.TailBound),
-                    FlowPreset.NeuralSplineAutoregressive => new SplineAutoregressive(dimension, a.HiddenUnits, a.HiddenLayers, a.NumberOfBins, a.TailBound, a.ResidualBlocks),
-                    FlowPreset.MaskedAutoregressive => new MaskedAutoregressive(dimension, a.HiddenUnits, a.HiddenLayers, a.LogScaleBound, a.ResidualBlocks),
-                    _ => new InverseAutoregressive(dimension, a.HiddenUnits, a.HiddenLayers, a.LogScaleBound, a.ResidualBlocks),
+                    FlowPreset.RealNvp => new AffineCoupling(CouplingLayer.AlternatingMask(dimension, i), a.HiddenUnits, a.HiddenLayers, a.LogScaleBound, contextWidth),
+                    FlowPreset.NeuralSplineCoupling => new SplineCoupling(CouplingLayer.AlternatingMask(dimension, i), a.HiddenUnits, a.HiddenLayers, a.NumberOfBins, a.TailBound, contextWidth),
+                    FlowPreset.NeuralSplineAutoregressive => new SplineAutoregressive(dimension, a.HiddenUnits, a.HiddenLayers, a.NumberOfBins, a.TailBound, a.ResidualBlocks, contextWidth),
+                    FlowPreset.MaskedAutoregressive => new MaskedAutoregressive(dimension, a.HiddenUnits, a.HiddenLayers, a.LogScaleBound, a.ResidualBlocks, contextWidth),
+                    _ => new InverseAutoregressive(dimension, a.HiddenUnits, a.HiddenLayers, a.LogScaleBound, a.ResidualBlocks, contextWidth),
                 });
             }
             BaseDistribution baseDistribution = a.BaseDistribution switch

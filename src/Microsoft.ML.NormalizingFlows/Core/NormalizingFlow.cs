@@ -7,8 +7,8 @@ namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
     /// A normalizing flow: a base distribution and a sequence of invertible layers. Data <c>x</c> maps to a latent
-    /// <c>z = f_K(...f_1(x))</c> through the layers' <see cref="FlowLayer.Forward"/> directions, and
-    /// <c>log p(x) = log p_base(z) + sum_k log|det J_k|</c>. Sampling runs the layers' <see cref="FlowLayer.Inverse"/>
+    /// <c>z = f_K(...f_1(x))</c> through the layers' <see cref="FlowLayer.Forward(Tensor)"/> directions, and
+    /// <c>log p(x) = log p_base(z) + sum_k log|det J_k|</c>. Sampling runs the layers' <see cref="FlowLayer.Inverse(Tensor)"/>
     /// directions from base draws, last layer first.
     /// </summary>
     /// <remarks>
@@ -35,6 +35,10 @@ namespace Microsoft.ML.NormalizingFlows
                 if (list[i].Dimension != baseDistribution.Dimension)
                     throw new ArgumentException($"Layer {i} ({list[i].GetType().Name}) has dimension {list[i].Dimension} but the base distribution has {baseDistribution.Dimension}.", nameof(layers));
             }
+            int[] widths = list.Select(l => l.ContextWidth).Where(w => w > 0).Distinct().ToArray();
+            if (widths.Length > 1)
+                throw new ArgumentException($"The conditional layers read contexts of different widths ({string.Join(", ", widths)}); a flow has one context per row.", nameof(layers));
+            ContextWidth = widths.SingleOrDefault();
             this.baseDistribution = baseDistribution;
             this.layers = nn.ModuleList(list);
             RegisterComponents();
@@ -46,6 +50,9 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>The number of values in a row.</summary>
         public int Dimension => baseDistribution.Dimension;
+
+        /// <summary>The context values per row its conditional layers read (0 for an unconditional flow): <c>p(x | c)</c>.</summary>
+        public int ContextWidth { get; }
 
         /// <summary>The layers, from the data side to the latent side.</summary>
         public IReadOnlyList<FlowLayer> Layers => layers.ToArray();
@@ -68,15 +75,17 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>Maps rows <c>[N, d]</c> to the latent space and returns the total <c>log|det J|</c> per row.</summary>
         /// <param name="data">Data rows.</param>
+        /// <param name="context">The rows' context <c>[N, ContextWidth]</c> for a conditional flow, else <c>null</c>.</param>
         /// <returns>The latent rows and the log-determinant of the whole map, per row.</returns>
-        public (Tensor Latent, Tensor LogAbsDetJacobian) ToLatentWithLogDet(Tensor data)
+        public (Tensor Latent, Tensor LogAbsDetJacobian) ToLatentWithLogDet(Tensor data, Tensor? context = null)
         {
             CheckRows(data, nameof(data));
+            CheckContext(context, data.shape[0]);
             Tensor current = data;
             Tensor total = zeros(data.shape[0], dtype: data.dtype, device: data.device);
             foreach (FlowLayer layer in layers)
             {
-                (current, Tensor logDet) = layer.Forward(current);
+                (current, Tensor logDet) = layer.Forward(current, context);
                 total = total + logDet;
             }
             return (current, total);
@@ -84,29 +93,33 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>Maps rows <c>[N, d]</c> to the latent space.</summary>
         /// <param name="data">Data rows.</param>
+        /// <param name="context">The rows' context for a conditional flow, else <c>null</c>.</param>
         /// <returns>The latent rows.</returns>
-        public Tensor ToLatent(Tensor data) => ToLatentWithLogDet(data).Latent;
+        public Tensor ToLatent(Tensor data, Tensor? context = null) => ToLatentWithLogDet(data, context).Latent;
 
         /// <summary>The log-density of each row under the flow (<c>[N, d]</c> to <c>[N]</c>), in the data's units.</summary>
         /// <param name="data">Data rows.</param>
+        /// <param name="context">The rows' context for a conditional flow (then <c>log p(x | c)</c>), else <c>null</c>.</param>
         /// <returns>Natural-log densities, one per row.</returns>
-        public Tensor LogDensity(Tensor data)
+        public Tensor LogDensity(Tensor data, Tensor? context = null)
         {
-            (Tensor latent, Tensor logDet) = ToLatentWithLogDet(data);
+            (Tensor latent, Tensor logDet) = ToLatentWithLogDet(data, context);
             return baseDistribution.LogProb(latent) + logDet;
         }
 
         /// <summary>Maps latent rows to data rows and returns their log-density under the flow.</summary>
         /// <param name="latent">Latent rows <c>[N, d]</c>, for example draws from the base distribution.</param>
+        /// <param name="context">The rows' context for a conditional flow, else <c>null</c>.</param>
         /// <returns>The data rows and their log-densities.</returns>
-        public (Tensor Samples, Tensor LogDensity) FromLatent(Tensor latent)
+        public (Tensor Samples, Tensor LogDensity) FromLatent(Tensor latent, Tensor? context = null)
         {
             CheckRows(latent, nameof(latent));
+            CheckContext(context, latent.shape[0]);
             Tensor current = latent;
             Tensor logDensity = baseDistribution.LogProb(latent);
             for (int i = layers.Count - 1; i >= 0; i--)
             {
-                (current, Tensor logDet) = layers[i].Inverse(current);
+                (current, Tensor logDet) = layers[i].Inverse(current, context);
                 logDensity = logDensity - logDet;
             }
             return (current, logDensity);
@@ -115,11 +128,13 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>Draws rows from the flow with their log-densities.</summary>
         /// <param name="count">How many rows; at least 1.</param>
         /// <param name="generator">A generator for reproducible draws, or <c>null</c> for TorchSharp's global one.</param>
+        /// <param name="context">For a conditional flow, the context of each draw <c>[count, ContextWidth]</c>; else <c>null</c>.</param>
         /// <returns>Rows <c>[count, d]</c> and their log-densities <c>[count]</c>.</returns>
-        public (Tensor Samples, Tensor LogDensity) SampleWithLogDensity(long count, Generator? generator = null)
+        public (Tensor Samples, Tensor LogDensity) SampleWithLogDensity(long count, Generator? generator = null, Tensor? context = null)
         {
             if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "Draw at least one row.");
-            return FromLatent(baseDistribution.Sample(count, ElementType, Device, generator));
+            CheckContext(context, count);
+            return FromLatent(baseDistribution.Sample(count, ElementType, Device, generator), context);
         }
 
         /// <summary>Draws rows from the flow.</summary>
@@ -127,6 +142,21 @@ namespace Microsoft.ML.NormalizingFlows
         /// <param name="generator">A generator for reproducible draws, or <c>null</c> for TorchSharp's global one.</param>
         /// <returns>Rows <c>[count, d]</c>.</returns>
         public Tensor Sample(long count, Generator? generator = null) => SampleWithLogDensity(count, generator).Samples;
+
+        private void CheckContext(Tensor? context, long rows)
+        {
+            if (ContextWidth == 0)
+            {
+                if (context is not null) throw new ArgumentException("The flow is unconditional (no layer reads a context); pass no context.", nameof(context));
+                return;
+            }
+            if (context is null)
+                throw new ArgumentException($"The flow is conditional: pass a context of shape [N, {ContextWidth}] with the rows.", nameof(context));
+            if (context.dim() != 2 || context.shape[0] != rows || context.shape[1] != ContextWidth)
+                throw new ArgumentException($"Expected a context of shape [{rows}, {ContextWidth}] but got [{string.Join(", ", context.shape)}].", nameof(context));
+            if (context.dtype != ElementType)
+                throw new ArgumentException($"Expected a {ElementType} context (the flow's element type) but got {context.dtype}.", nameof(context));
+        }
 
         private void CheckRows(Tensor rows, string name)
         {

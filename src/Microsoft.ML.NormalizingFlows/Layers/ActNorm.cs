@@ -50,7 +50,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         }
 
         /// <inheritdoc />
-        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, V? context, bool inverse) where V : class
         {
             // Once initialized (the usual case) this reads no tensor value, so a forward pass never waits on the device.
             if (!inverse && training && input is Tensor rows && !IsInitialized && rows.shape[0] > 1) Initialize(rows);

@@ -18,15 +18,16 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         /// <param name="hiddenUnits">The conditioner's hidden width; at least 1.</param>
         /// <param name="hiddenLayers">The conditioner's number of hidden layers; at least 1.</param>
         /// <param name="logScaleBound">The bound <c>B</c> on the absolute log-scale; greater than 0.</param>
-        public AffineCoupling(bool[] mask, int hiddenUnits, int hiddenLayers, double logScaleBound)
-            : base(TypeName, mask, new AffineTransform(logScaleBound), hiddenUnits, hiddenLayers)
+        /// <param name="contextWidth">The context values per row the conditioner also reads; 0 (the default) for an unconditional layer.</param>
+        public AffineCoupling(bool[] mask, int hiddenUnits, int hiddenLayers, double logScaleBound, int contextWidth = 0)
+            : base(TypeName, mask, new AffineTransform(logScaleBound), hiddenUnits, hiddenLayers, contextWidth)
         {
         }
 
         internal static AffineCoupling Create(JsonObject settings)
         {
-            (bool[] mask, int units, int layers) = Read(settings);
-            return new AffineCoupling(mask, units, layers, AffineTransform.Create(settings).LogScaleBound);
+            (bool[] mask, int units, int layers, int context) = Read(settings);
+            return new AffineCoupling(mask, units, layers, AffineTransform.Create(settings).LogScaleBound, context);
         }
     }
 }

@@ -24,23 +24,30 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         private readonly bool parallelOnSamplingSide;
         private readonly string typeName;
 
+        private readonly int contextWidth;
+
         private protected AutoregressiveLayer(
-            string typeName, int dimension, IElementwiseTransform transform, int hiddenUnits, int hiddenLayers, bool residual, bool parallelOnSamplingSide)
+            string typeName, int dimension, IElementwiseTransform transform, int hiddenUnits, int hiddenLayers, bool residual, bool parallelOnSamplingSide, int contextWidth)
             : base(typeName, dimension)
         {
+            if (contextWidth < 0) throw new ArgumentOutOfRangeException(nameof(contextWidth), contextWidth, "The context width must be 0 (unconditional) or more.");
+            this.contextWidth = contextWidth;
             this.typeName = typeName;
             this.transform = transform;
             this.hiddenUnits = hiddenUnits;
             this.hiddenLayers = hiddenLayers;
             this.residual = residual;
             this.parallelOnSamplingSide = parallelOnSamplingSide;
-            conditioner = new Made(dimension, transform.ParametersPerFeature, hiddenUnits, hiddenLayers, residual, transform.FeatureMajor);
+            conditioner = new Made(dimension, transform.ParametersPerFeature, hiddenUnits, hiddenLayers, residual, transform.FeatureMajor, contextWidth);
             register_module(nameof(conditioner), conditioner);
         }
 
         /// <inheritdoc />
-        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class =>
-            inverse != parallelOnSamplingSide ? Sequential(o, input) : Parallel(o, input);
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, V? context, bool inverse) where V : class =>
+            inverse != parallelOnSamplingSide ? Sequential(o, input, context) : Parallel(o, input, context);
+
+        /// <inheritdoc />
+        public override int ContextWidth => contextWidth;
 
         /// <inheritdoc />
         public override ComponentDescription Describe()
@@ -51,31 +58,36 @@ namespace Microsoft.ML.NormalizingFlows.Layers
                 ["hiddenUnits"] = hiddenUnits,
                 ["hiddenLayers"] = hiddenLayers,
                 ["residual"] = residual,
+                ["contextWidth"] = contextWidth,
             };
             transform.Describe(settings);
             return new ComponentDescription(typeName, settings);
         }
 
-        private protected static (int Dimension, int HiddenUnits, int HiddenLayers, bool Residual) Read(JsonObject settings) =>
-            (settings["dimension"]!.GetValue<int>(), settings["hiddenUnits"]!.GetValue<int>(), settings["hiddenLayers"]!.GetValue<int>(), settings["residual"]!.GetValue<bool>());
+        private protected static (int Dimension, int HiddenUnits, int HiddenLayers, bool Residual, int ContextWidth) Read(JsonObject settings) =>
+            (settings["dimension"]!.GetValue<int>(), settings["hiddenUnits"]!.GetValue<int>(), settings["hiddenLayers"]!.GetValue<int>(), settings["residual"]!.GetValue<bool>(),
+             settings["contextWidth"]?.GetValue<int>() ?? 0);
 
         // u -> tau(u; theta(u)): one network pass.
-        private (V Output, V LogAbsDetJacobian) Parallel<V>(IFlowOps<V> o, V input) where V : class
+        private (V Output, V LogAbsDetJacobian) Parallel<V>(IFlowOps<V> o, V input, V? context) where V : class
         {
-            (V output, V logDerivative) = transform.Apply(o, input, conditioner.Apply(o, input), Dimension, inverse: false);
+            (V output, V logDerivative) = transform.Apply(o, input, conditioner.Apply(o, WithContext(o, input, context)), Dimension, inverse: false);
             return (output, o.SumLast(logDerivative));
         }
 
         // Solves tau(u; theta(u)) = target for u: pass k fixes feature k, since theta of feature k reads features before
         // k. A fixed count of passes, so the graph has no loop; the passes share the initializers.
-        private (V Output, V LogAbsDetJacobian) Sequential<V>(IFlowOps<V> o, V target) where V : class
+        private (V Output, V LogAbsDetJacobian) Sequential<V>(IFlowOps<V> o, V target, V? context) where V : class
         {
             V output = o.ZerosLike(target);
             V logDerivative = output;
             for (int pass = 0; pass < Dimension; pass++)
-                (output, logDerivative) = transform.Apply(o, target, conditioner.Apply(o, output), Dimension, inverse: true);
+                (output, logDerivative) = transform.Apply(o, target, conditioner.Apply(o, WithContext(o, output, context)), Dimension, inverse: true);
             return (output, o.SumLast(logDerivative));
         }
+
+        private static V WithContext<V>(IFlowOps<V> o, V features, V? context) where V : class =>
+            context is null ? features : o.Concat(1, features, context);
 
         /// <inheritdoc />
         protected override void Dispose(bool disposing)
@@ -100,15 +112,16 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         /// <param name="hiddenLayers">The MADE hidden layers (or residual blocks); at least 1.</param>
         /// <param name="logScaleBound">The bound B on the absolute log-scale; greater than 0.</param>
         /// <param name="residual">Whether MADE uses residual blocks.</param>
-        public MaskedAutoregressive(int dimension, int hiddenUnits, int hiddenLayers, double logScaleBound, bool residual = false)
-            : base(TypeName, dimension, new AffineTransform(logScaleBound), hiddenUnits, hiddenLayers, residual, parallelOnSamplingSide: false)
+        /// <param name="contextWidth">The context values per row MADE also reads; 0 (the default) for an unconditional layer.</param>
+        public MaskedAutoregressive(int dimension, int hiddenUnits, int hiddenLayers, double logScaleBound, bool residual = false, int contextWidth = 0)
+            : base(TypeName, dimension, new AffineTransform(logScaleBound), hiddenUnits, hiddenLayers, residual, parallelOnSamplingSide: false, contextWidth)
         {
         }
 
         internal static MaskedAutoregressive Create(JsonObject s)
         {
-            (int d, int units, int layers, bool residual) = Read(s);
-            return new MaskedAutoregressive(d, units, layers, AffineTransform.Create(s).LogScaleBound, residual);
+            (int d, int units, int layers, bool residual, int context) = Read(s);
+            return new MaskedAutoregressive(d, units, layers, AffineTransform.Create(s).LogScaleBound, residual, context);
         }
     }
 
@@ -127,15 +140,16 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         /// <param name="hiddenLayers">The MADE hidden layers (or residual blocks); at least 1.</param>
         /// <param name="logScaleBound">The bound B on the absolute log-scale; greater than 0.</param>
         /// <param name="residual">Whether MADE uses residual blocks.</param>
-        public InverseAutoregressive(int dimension, int hiddenUnits, int hiddenLayers, double logScaleBound, bool residual = false)
-            : base(TypeName, dimension, new AffineTransform(logScaleBound), hiddenUnits, hiddenLayers, residual, parallelOnSamplingSide: true)
+        /// <param name="contextWidth">The context values per row MADE also reads; 0 (the default) for an unconditional layer.</param>
+        public InverseAutoregressive(int dimension, int hiddenUnits, int hiddenLayers, double logScaleBound, bool residual = false, int contextWidth = 0)
+            : base(TypeName, dimension, new AffineTransform(logScaleBound), hiddenUnits, hiddenLayers, residual, parallelOnSamplingSide: true, contextWidth)
         {
         }
 
         internal static InverseAutoregressive Create(JsonObject s)
         {
-            (int d, int units, int layers, bool residual) = Read(s);
-            return new InverseAutoregressive(d, units, layers, AffineTransform.Create(s).LogScaleBound, residual);
+            (int d, int units, int layers, bool residual, int context) = Read(s);
+            return new InverseAutoregressive(d, units, layers, AffineTransform.Create(s).LogScaleBound, residual, context);
         }
     }
 
@@ -155,16 +169,17 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         /// <param name="bins">K, at least 2.</param>
         /// <param name="tailBound">B, greater than 0.</param>
         /// <param name="residual">Whether MADE uses residual blocks.</param>
-        public SplineAutoregressive(int dimension, int hiddenUnits, int hiddenLayers, int bins, double tailBound, bool residual = false)
-            : base(TypeName, dimension, new SplineTransform(bins, tailBound), hiddenUnits, hiddenLayers, residual, parallelOnSamplingSide: false)
+        /// <param name="contextWidth">The context values per row MADE also reads; 0 (the default) for an unconditional layer.</param>
+        public SplineAutoregressive(int dimension, int hiddenUnits, int hiddenLayers, int bins, double tailBound, bool residual = false, int contextWidth = 0)
+            : base(TypeName, dimension, new SplineTransform(bins, tailBound), hiddenUnits, hiddenLayers, residual, parallelOnSamplingSide: false, contextWidth)
         {
         }
 
         internal static SplineAutoregressive Create(JsonObject s)
         {
-            (int d, int units, int layers, bool residual) = Read(s);
+            (int d, int units, int layers, bool residual, int context) = Read(s);
             SplineTransform spline = SplineTransform.Create(s);
-            return new SplineAutoregressive(d, units, layers, spline.Bins, spline.TailBound, residual);
+            return new SplineAutoregressive(d, units, layers, spline.Bins, spline.TailBound, residual, context);
         }
     }
 }

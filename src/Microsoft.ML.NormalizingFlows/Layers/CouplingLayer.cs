@@ -13,8 +13,9 @@ namespace Microsoft.ML.NormalizingFlows.Layers
     /// unchanged and condition an element-wise monotonic map of the others (the transformed part <c>x_b</c>),
     /// <c>y_a = x_a</c>, <c>y_b = tau(x_b; NN(x_a))</c>, with <c>log|det J| = sum log|tau'(x_b)|</c>. The conditioner
     /// reads only <c>x_a</c> and gives parameters for <c>x_b</c> only; both directions cost one conditioner pass. Its
-    /// last layer starts at zero, so every coupling starts as the identity. With no identity feature (a 1-D flow) the
-    /// conditioner reads a constant, so the map's parameters are learned constants.
+    /// last layer starts at zero, so every coupling starts as the identity. A conditional coupling's conditioner reads
+    /// the context too, <c>NN([x_a, c])</c>. With no identity feature (a 1-D flow) the conditioner reads only the
+    /// context, or a constant without one, so the map's parameters are learned (functions of the context or) constants.
     /// </summary>
     public abstract class CouplingLayer : ExportableFlowLayer
     {
@@ -28,11 +29,14 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         private readonly IElementwiseTransform transform;
         private readonly int hiddenUnits;
         private readonly int hiddenLayers;
+        private readonly int contextWidth;
         private readonly string typeName;
 
-        private protected CouplingLayer(string typeName, bool[] mask, IElementwiseTransform transform, int hiddenUnits, int hiddenLayers)
+        private protected CouplingLayer(string typeName, bool[] mask, IElementwiseTransform transform, int hiddenUnits, int hiddenLayers, int contextWidth)
             : base(typeName, mask?.Length ?? 0)
         {
+            if (contextWidth < 0) throw new ArgumentOutOfRangeException(nameof(contextWidth), contextWidth, "The context width must be 0 (unconditional) or more.");
+            this.contextWidth = contextWidth;
             ArgumentNullException.ThrowIfNull(mask);
             if (mask.All(passed => passed))
                 throw new ArgumentException("The mask passes every feature, so the layer would be the identity; mark at least one feature false (transformed).", nameof(mask));
@@ -52,7 +56,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             identityIndex = tensor(identity.Length > 0 ? identity : new long[] { 0 });
             transformedIndex = tensor(transformed);
             mergeIndex = tensor(merge);
-            conditioner = new MultilayerPerceptron(System.Math.Max(1, identityCount), transformedCount * transform.ParametersPerFeature, hiddenUnits, hiddenLayers);
+            conditioner = new MultilayerPerceptron(System.Math.Max(1, identityCount + contextWidth), transformedCount * transform.ParametersPerFeature, hiddenUnits, hiddenLayers);
             register_buffer(nameof(identityIndex), identityIndex);
             register_buffer(nameof(transformedIndex), transformedIndex);
             register_buffer(nameof(mergeIndex), mergeIndex);
@@ -71,6 +75,9 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             dimension == 1 ? new[] { false } : Enumerable.Range(0, dimension).Select(j => (j + index) % 2 == 0).ToArray();
 
         /// <inheritdoc />
+        public override int ContextWidth => contextWidth;
+
+        /// <inheritdoc />
         public override ComponentDescription Describe()
         {
             var settings = new JsonObject
@@ -78,21 +85,30 @@ namespace Microsoft.ML.NormalizingFlows.Layers
                 ["mask"] = new JsonArray(mask.Select(v => (JsonNode)v).ToArray()),
                 ["hiddenUnits"] = hiddenUnits,
                 ["hiddenLayers"] = hiddenLayers,
+                ["contextWidth"] = contextWidth,
             };
             transform.Describe(settings);
             return new ComponentDescription(typeName, settings);
         }
 
-        private protected static (bool[] Mask, int HiddenUnits, int HiddenLayers) Read(JsonObject settings) =>
-            (settings["mask"]!.AsArray().Select(n => n!.GetValue<bool>()).ToArray(), settings["hiddenUnits"]!.GetValue<int>(), settings["hiddenLayers"]!.GetValue<int>());
+        private protected static (bool[] Mask, int HiddenUnits, int HiddenLayers, int ContextWidth) Read(JsonObject settings) =>
+            (settings["mask"]!.AsArray().Select(n => n!.GetValue<bool>()).ToArray(), settings["hiddenUnits"]!.GetValue<int>(), settings["hiddenLayers"]!.GetValue<int>(),
+             settings["contextWidth"]?.GetValue<int>() ?? 0);
 
         /// <inheritdoc />
-        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, V? context, bool inverse) where V : class
         {
             V transformed = o.SelectColumns(input, o.State(transformedIndex));
-            V identity = identityCount > 0 ? o.SelectColumns(input, o.State(identityIndex)) : o.ZerosLike(o.Narrow(input, 1, 0, 1));
-            (V mapped, V logDerivative) = transform.Apply(o, transformed, conditioner.Apply(o, identity), transformedCount, inverse);
-            V output = identityCount > 0 ? o.SelectColumns(o.Concat(1, identity, mapped), o.State(mergeIndex)) : mapped;
+            V? identity = identityCount > 0 ? o.SelectColumns(input, o.State(identityIndex)) : null;
+            V conditionerInput = (identity, context) switch
+            {
+                (not null, not null) => o.Concat(1, identity, context),
+                (not null, null) => identity,
+                (null, not null) => context,
+                _ => o.ZerosLike(o.Narrow(input, 1, 0, 1)),
+            };
+            (V mapped, V logDerivative) = transform.Apply(o, transformed, conditioner.Apply(o, conditionerInput), transformedCount, inverse);
+            V output = identity is not null ? o.SelectColumns(o.Concat(1, identity, mapped), o.State(mergeIndex)) : mapped;
             return (output, o.SumLast(logDerivative));
         }
 

@@ -43,7 +43,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         public static LUInvertibleLinear WithRandomPermutation(int dimension, Random random) => new(Permutation.RandomOrder(dimension, random));
 
         /// <inheritdoc />
-        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, V? context, bool inverse) where V : class
         {
             V logDet = o.ExpandRows(o.SumLast(o.State(logDiagonal)), input);
             return (o.MatMul(input, o.Computed(inverse ? InverseWeight() : Weight())), inverse ? o.Neg(logDet) : logDet);

@@ -59,7 +59,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         }
 
         /// <inheritdoc />
-        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class =>
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, V? context, bool inverse) where V : class =>
             (o.SelectColumns(input, o.State(inverse ? inverseOrder : order)), null);
 
         /// <inheritdoc />

@@ -18,16 +18,17 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         /// <param name="hiddenLayers">The conditioner's number of hidden layers; at least 1.</param>
         /// <param name="bins">K, the number of spline bins; at least 2.</param>
         /// <param name="tailBound">B: the spline acts on <c>[-B, B]</c>; greater than 0.</param>
-        public SplineCoupling(bool[] mask, int hiddenUnits, int hiddenLayers, int bins, double tailBound)
-            : base(TypeName, mask, new SplineTransform(bins, tailBound), hiddenUnits, hiddenLayers)
+        /// <param name="contextWidth">The context values per row the conditioner also reads; 0 (the default) for an unconditional layer.</param>
+        public SplineCoupling(bool[] mask, int hiddenUnits, int hiddenLayers, int bins, double tailBound, int contextWidth = 0)
+            : base(TypeName, mask, new SplineTransform(bins, tailBound), hiddenUnits, hiddenLayers, contextWidth)
         {
         }
 
         internal static SplineCoupling Create(JsonObject settings)
         {
-            (bool[] mask, int units, int layers) = Read(settings);
+            (bool[] mask, int units, int layers, int context) = Read(settings);
             SplineTransform spline = SplineTransform.Create(settings);
-            return new SplineCoupling(mask, units, layers, spline.Bins, spline.TailBound);
+            return new SplineCoupling(mask, units, layers, spline.Bins, spline.TailBound, context);
         }
     }
 }

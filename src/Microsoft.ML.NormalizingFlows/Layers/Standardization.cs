@@ -48,7 +48,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         public double[] Scale => scale.to_type(ScalarType.Float64).data<double>().ToArray();
 
         /// <inheritdoc />
-        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, bool inverse) where V : class
+        protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, V? context, bool inverse) where V : class
         {
             V logDet = o.ExpandRows(o.State(logScaleSum), input);
             return inverse

@@ -125,7 +125,7 @@ namespace Microsoft.ML.NormalizingFlows
                     using (NewDisposeScope())
                         conditional.InitializeMeans(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5, initRows.narrow(1, dimension, contextWidth));
                 nn.Module model = conditional ?? (nn.Module)flow;
-                Func<Tensor, Tensor> logDensity = conditional is null ? flow.LogDensity : MaximumLikelihoodTrainer.ConditionalLogDensity(conditional);
+                Func<Tensor, Tensor> logDensity = conditional is null ? rows => flow.LogDensity(rows) : MaximumLikelihoodTrainer.ConditionalLogDensity(conditional);
                 TrainingHistory history = MaximumLikelihoodTrainer.Fit(model, logDensity, batches,
                     options.ToTrainingOptions(line => channel.Info(MessageSensitivity.None, line)), integerMask.Any(m => m != 0) ? mask : null);
                 var metadata = new FlowFileMetadata

@@ -8,6 +8,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <summary>Data <c>[N, d]</c> to log-density <c>[N]</c> and latent <c>[N, d]</c>.</summary>
         public static (string LogDensity, string Latent) Density(NormalizingFlow flow, OnnxGraph graph, string input)
         {
+            AddContext(flow, graph);
             string current = input;
             string? logDet = null;
             IReadOnlyList<FlowLayer> layers = flow.Layers;
@@ -23,6 +24,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <summary>Noise <c>[N, d]</c> to samples <c>[N, d]</c> in the data's units and their log-density <c>[N]</c>.</summary>
         public static (string Samples, string LogDensity) Sampling(NormalizingFlow flow, OnnxGraph graph, string noise)
         {
+            AddContext(flow, graph);
             string current = noise;
             string? logDet = null;
             IReadOnlyList<FlowLayer> layers = flow.Layers;
@@ -33,6 +35,14 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             }
             string logProb = Exportable(graph, flow.BaseDistribution).ExportLogProb(graph, noise, "baseDistribution.");
             return (current, logDet is null ? logProb : graph.Sub(logProb, logDet));
+        }
+
+        // A conditional flow's graphs take the rows' context as a second input, which its conditional layers read.
+        private static void AddContext(NormalizingFlow flow, OnnxGraph graph)
+        {
+            if (flow.ContextWidth == 0) return;
+            graph.AddInput(FlowOnnx.ContextName, flow.ContextWidth);
+            graph.Context = FlowOnnx.ContextName;
         }
 
         internal static IOnnxExportableLayer Exportable(FlowLayer layer, int index) =>

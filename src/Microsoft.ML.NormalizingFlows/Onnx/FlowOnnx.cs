@@ -27,6 +27,9 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <summary>Default value names of the density graph: the latent output.</summary>
         public const string LatentName = "latent";
 
+        /// <summary>The second input of a conditional flow's density and sampling graphs: the context <c>[N, c]</c> of each row.</summary>
+        public const string ContextName = "context";
+
         /// <summary>Default value names of the sampling graph: its input.</summary>
         public const string NoiseName = "noise";
 

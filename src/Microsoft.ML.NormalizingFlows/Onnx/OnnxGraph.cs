@@ -32,6 +32,9 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
 
         internal GraphProto Proto => graph;
 
+        /// <summary>The graph's context input <c>[N, c]</c> that conditional layers read, or <c>null</c> for an unconditional flow.</summary>
+        internal string? Context { get; set; }
+
         /// <summary>Whether the graph computes in float64 (its inputs, outputs, state and constants); else float32.</summary>
         internal bool Float64 { get; }
 

@@ -26,7 +26,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
             ArgumentNullException.ThrowIfNull(flow);
             ArgumentNullException.ThrowIfNull(train);
             CheckRows(train, flow.Dimension, nameof(train));
-            return Fit(flow, flow.LogDensity, train, validation, options, dequantizationMask: null);
+            return Fit(flow, rows => flow.LogDensity(rows), train, validation, options, dequantizationMask: null);
         }
 
         /// <summary>Trains a conditional flow in place on data rows and their context rows.</summary>
@@ -165,7 +165,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
         {
             ArgumentNullException.ThrowIfNull(flow);
             ArgumentNullException.ThrowIfNull(rows);
-            return MeanLogDensity(flow.LogDensity, new TensorBatches(rows, rows).Validation(EvaluationBatchSize));
+            return MeanLogDensity(batch => flow.LogDensity(batch), new TensorBatches(rows, rows).Validation(EvaluationBatchSize));
         }
 
         private static double MeanLogDensity(Func<Tensor, Tensor> logDensity, IEnumerable<Tensor> batches)

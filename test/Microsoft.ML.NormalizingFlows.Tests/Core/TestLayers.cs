@@ -18,7 +18,22 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
             "LUInvertibleLinear", "PlanarLayer", "RadialLayer",
             "Preset RealNvp", "Preset NeuralSplineCoupling", "Preset NeuralSplineAutoregressive", "Preset MaskedAutoregressive",
             "Preset InverseAutoregressive", "Base DiagonalGaussian", "Base StudentT", "ElementwiseAffine (user layer)",
+            "AffineCoupling context", "SplineCoupling context", "MaskedAutoregressive context", "SplineAutoregressive context",
         };
+
+        /// <summary>The context width of the conditional kinds.</summary>
+        public const int ContextWidth = 2;
+
+        /// <summary>Conditional layers (their name ends in "context"): <see cref="Create"/> binds them to <see cref="Context"/>.</summary>
+        public static bool Conditional(string name) => name.Contains(" context");
+
+        /// <summary>A fixed, varied context for N rows: <c>c[n, j] = 2 sin(0.37 n + 1.3 j)</c>.</summary>
+        public static Tensor Context(long rows, ScalarType type = ScalarType.Float32)
+        {
+            Tensor n = arange(rows, dtype: ScalarType.Float64).unsqueeze(1);
+            Tensor j = arange(ContextWidth, dtype: ScalarType.Float64).unsqueeze(0);
+            return ((n * 0.37 + j * 1.3).sin() * 2).to_type(type);
+        }
 
         public static IEnumerable<object[]> All() =>
             from d in new[] { 1, 2, 3, 6 } from kind in Kinds select new object[] { $"{kind} d={d}", d };
@@ -32,6 +47,18 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
             manual_seed(17);
             var random = new Random(17);
             string[] words = name.Split(' ');
+            if (Conditional(name))
+            {
+                FlowLayer conditional = words[0] switch
+                {
+                    "AffineCoupling" => new AffineCoupling(CouplingLayer.AlternatingMask(d, 0), 16, 2, 3.0, ContextWidth),
+                    "SplineCoupling" => new SplineCoupling(CouplingLayer.AlternatingMask(d, 1), 16, 2, 6, 3.0, ContextWidth),
+                    "MaskedAutoregressive" => new MaskedAutoregressive(d, 16, 2, 3.0, contextWidth: ContextWidth),
+                    _ => new SplineAutoregressive(d, 16, 2, 6, 3.0, contextWidth: ContextWidth),
+                };
+                Perturb(conditional, 0.2);
+                return new ContextBound(conditional);
+            }
             FlowLayer layer = words[0] switch
             {
                 "Standardization" => new Standardization(
@@ -79,6 +106,24 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
             using var noGrad = no_grad();
             foreach (var p in module.parameters()) p.add_(randn_like(p) * scale);
             module.eval();
+        }
+
+        /// <summary>A conditional layer fed <see cref="Context"/> for its rows, so the layer checks apply to it unchanged.</summary>
+        internal sealed class ContextBound : FlowLayer
+        {
+            private readonly FlowLayer inner;
+
+            public ContextBound(FlowLayer inner) : base(nameof(ContextBound), inner.Dimension)
+            {
+                this.inner = inner;
+                RegisterComponents();
+            }
+
+            public FlowLayer Inner => inner;
+
+            public override (Tensor Output, Tensor LogAbsDetJacobian) Forward(Tensor input) => inner.Forward(input, Context(input.shape[0], input.dtype));
+
+            public override (Tensor Output, Tensor LogAbsDetJacobian) Inverse(Tensor input) => inner.Inverse(input, Context(input.shape[0], input.dtype));
         }
 
         /// <summary>A whole flow seen as one layer (its map to the latent space and back).</summary>

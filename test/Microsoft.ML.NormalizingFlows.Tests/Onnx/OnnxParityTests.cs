@@ -10,7 +10,9 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
     [TestClass]
     public sealed class OnnxParityTests
     {
-        public static IEnumerable<object[]> Layers() => TestLayers.All().Where(row => !((string)row[0]).StartsWith("ElementwiseAffine"));
+        public static IEnumerable<object[]> Layers() => TestLayers.All().Where(row => !((string)row[0]).StartsWith("ElementwiseAffine") && !TestLayers.Conditional((string)row[0]));
+
+        public static IEnumerable<object[]> ConditionalLayers() => TestLayers.All().Where(row => TestLayers.Conditional((string)row[0]));
 
         public static IEnumerable<object[]> DensityLayers() => Layers().Where(row => !TestLayers.SamplingOnly((string)row[0]));
 
@@ -151,6 +153,34 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
             var outputs = OrtRunner.Run(FlowOnnx.ExportSampling(flow), FlowOnnx.NoiseName, noise.data<float>().ToArray(), 400, d);
             AssertClose(name + " samples", samples.data<float>().ToArray(), outputs[FlowOnnx.SamplesName]);
             AssertClose(name + " sample log-density", logDensity.data<float>().ToArray(), outputs[FlowOnnx.LogDensityName]);
+        }
+
+        /// <summary>A conditional layer's graphs take the context as a second input and compute what TorchSharp does with it.</summary>
+        [TestMethod]
+        [DynamicData(nameof(ConditionalLayers))]
+        public void ConditionalGraphsTakeTheContextAndMatchTorchSharp(string name, int d)
+        {
+            using var scope = NewDisposeScope();
+            using FlowLayer bound = TestLayers.Create(name, d);
+            FlowLayer layer = ((TestLayers.ContextBound)bound).Inner;
+            using var flow = new NormalizingFlow(new StandardNormal(d), new[] { layer });
+            Tensor context = TestLayers.Context(400);
+            Tensor x = randn(400, d, generator: new Generator().manual_seed(4)) * 1.5;
+            Tensor logDensity, latent, samples, sampleLogDensity;
+            using (no_grad())
+            {
+                (latent, Tensor logDet) = flow.ToLatentWithLogDet(x, context);
+                logDensity = flow.BaseDistribution.LogProb(latent) + logDet;
+                (samples, sampleLogDensity) = flow.FromLatent(x, context);
+                // The context matters: another context moves the latent.
+                Assert.IsTrue((flow.ToLatent(x, context.flip(0)) - latent).abs().max().item<float>() > 1e-3, name + ": the context has no effect");
+            }
+            var density = OrtRunner.Run(FlowOnnx.ExportDensity(flow), x.data<float>().ToArray(), context.data<float>().ToArray(), 400, d, TestLayers.ContextWidth);
+            AssertClose(name + " log-density", logDensity.data<float>().ToArray(), density[FlowOnnx.LogDensityName]);
+            AssertClose(name + " latent", latent.data<float>().ToArray(), density[FlowOnnx.LatentName]);
+            var sampling = OrtRunner.Run(FlowOnnx.ExportSampling(flow), x.data<float>().ToArray(), context.data<float>().ToArray(), 400, d, TestLayers.ContextWidth, FlowOnnx.NoiseName);
+            AssertClose(name + " samples", samples.data<float>().ToArray(), sampling[FlowOnnx.SamplesName]);
+            AssertClose(name + " sample log-density", sampleLogDensity.data<float>().ToArray(), sampling[FlowOnnx.LogDensityName]);
         }
 
         [TestMethod]

@@ -22,5 +22,17 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
             using var results = session.Run(new RunOptions(), new[] { inputName }, new[] { value }, outputs);
             return outputs.Zip(results).ToDictionary(p => p.First, p => p.Second.GetTensorDataAsSpan<T>().ToArray());
         }
+
+        /// <summary>Runs a conditional flow's graph: rows and their context (inputs <c>features</c> or <c>noise</c>, and <c>context</c>).</summary>
+        public static Dictionary<string, float[]> Run(byte[] model, float[] rows, float[] context, int count, int width, int contextWidth, string inputName = NormalizingFlows.Onnx.FlowOnnx.FeaturesName)
+        {
+            using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+            using var session = new InferenceSession(model, options);
+            using OrtValue value = OrtValue.CreateTensorValueFromMemory(rows, new long[] { count, width });
+            using OrtValue contextValue = OrtValue.CreateTensorValueFromMemory(context, new long[] { count, contextWidth });
+            string[] outputs = session.OutputNames.ToArray();
+            using var results = session.Run(new RunOptions(), new[] { inputName, NormalizingFlows.Onnx.FlowOnnx.ContextName }, new[] { value, contextValue }, outputs);
+            return outputs.Zip(results).ToDictionary(p => p.First, p => p.Second.GetTensorDataAsSpan<float>().ToArray());
+        }
     }
 }
