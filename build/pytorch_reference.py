@@ -70,20 +70,24 @@ class Conditioner(nn.Module):
 
 
 class Coupling(nn.Module):
-    """Coupling layer i: features j with (j + i) even pass unchanged and condition the others (the C# alternating mask).
-    With alternating masks both groups are stride-2 column views, and the output is one slice_scatter."""
+    """Coupling layer i: even layers pass the first ceil(d/2) features unchanged and transform the rest, odd layers the
+    reverse (the C# alternating mask, halves). Both groups are contiguous column views; the output is one cat."""
 
     def __init__(self, d, index, per_feature, hidden, hidden_layers):
         super().__init__()
         if d < 2:
             raise ValueError("coupling presets need d >= 2")
-        self.keep, self.change = index % 2, (index + 1) % 2
-        self.d_t = len(range(self.change, d, 2))
-        self.net = Conditioner(len(range(self.keep, d, 2)), self.d_t * per_feature, hidden, hidden_layers)
+        half = (d + 1) // 2
+        self.identity_first = index % 2 == 0
+        self.split = [half, d - half] if self.identity_first else [d - half, half]
+        self.d_t = d - half if self.identity_first else half
+        self.net = Conditioner(d - self.d_t, self.d_t * per_feature, hidden, hidden_layers)
 
     def forward(self, x):
-        y, log_det = self.transform(x[:, self.change::2], self.net(x[:, self.keep::2]))
-        return x.slice_scatter(y, dim=1, start=self.change, step=2), log_det.sum(1)
+        first, second = x.split(self.split, dim=1)
+        identity, changed = (first, second) if self.identity_first else (second, first)
+        y, log_det = self.transform(changed, self.net(identity))
+        return (torch.cat([identity, y], 1) if self.identity_first else torch.cat([y, identity], 1)), log_det.sum(1)
 
 
 class AffineCoupling(Coupling):

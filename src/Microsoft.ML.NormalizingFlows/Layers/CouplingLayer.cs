@@ -22,6 +22,9 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         private readonly bool[] mask;
         private readonly int identityCount;
         private readonly int transformedCount;
+        // Both parts contiguous (the alternating halves): slices and a concatenation instead of gathers.
+        private readonly bool contiguous;
+        private readonly bool identityFirst;
         private readonly Tensor identityIndex;
         private readonly Tensor transformedIndex;
         private readonly Tensor mergeIndex;
@@ -49,6 +52,8 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             long[] transformed = Enumerable.Range(0, Dimension).Where(j => !mask[j]).Select(j => (long)j).ToArray();
             identityCount = identity.Length;
             transformedCount = transformed.Length;
+            identityFirst = identity.Length == 0 || identity[0] == 0;
+            contiguous = Contiguous(identity) && Contiguous(transformed);
             // Concatenating [x_a, y_b] and then picking columns by mergeIndex puts every feature back in its place.
             long[] merge = new long[Dimension];
             long[] concatenated = identity.Concat(transformed).ToArray();
@@ -64,15 +69,20 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         }
 
         /// <summary>
-        /// The mask of coupling layer <paramref name="index"/> in an alternating sequence: even layers pass the even
-        /// features, odd layers the odd ones (a checkerboard over feature indices). A single feature is always
-        /// transformed (conditioned on a constant).
+        /// The mask of coupling layer <paramref name="index"/> in an alternating sequence: even layers pass the first
+        /// <c>ceil(d / 2)</c> features and transform the rest, odd layers the reverse, so every feature is transformed
+        /// every other layer. Halves, not a checkerboard: both parts are contiguous, so splitting and merging are
+        /// slices and a concatenation. A single feature is always transformed (conditioned on the context or a constant).
         /// </summary>
         /// <param name="dimension">The number of features.</param>
         /// <param name="index">The position of the coupling layer in the flow.</param>
         /// <returns>The mask; <c>true</c> marks a feature passed unchanged.</returns>
-        public static bool[] AlternatingMask(int dimension, int index) =>
-            dimension == 1 ? new[] { false } : Enumerable.Range(0, dimension).Select(j => (j + index) % 2 == 0).ToArray();
+        public static bool[] AlternatingMask(int dimension, int index)
+        {
+            if (dimension == 1) return new[] { false };
+            int half = (dimension + 1) / 2;
+            return Enumerable.Range(0, dimension).Select(j => (j < half) == (index % 2 == 0)).ToArray();
+        }
 
         /// <inheritdoc />
         public override int ContextWidth => contextWidth;
@@ -98,8 +108,9 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         /// <inheritdoc />
         protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, V? context, bool inverse) where V : class
         {
-            V transformed = o.SelectColumns(input, o.State(transformedIndex));
-            V? identity = identityCount > 0 ? o.SelectColumns(input, o.State(identityIndex)) : null;
+            V transformed = contiguous ? o.Narrow(input, 1, identityFirst ? identityCount : 0, transformedCount) : o.SelectColumns(input, o.State(transformedIndex));
+            V? identity = identityCount == 0 ? null
+                : contiguous ? o.Narrow(input, 1, identityFirst ? 0 : transformedCount, identityCount) : o.SelectColumns(input, o.State(identityIndex));
             V conditionerInput = (identity, context) switch
             {
                 (not null, not null) => o.Concat(1, identity, context),
@@ -108,9 +119,13 @@ namespace Microsoft.ML.NormalizingFlows.Layers
                 _ => o.ZerosLike(o.Narrow(input, 1, 0, 1)),
             };
             (V mapped, V logDerivative) = transform.Apply(o, transformed, conditioner.Apply(o, conditionerInput), transformedCount, inverse);
-            V output = identity is not null ? o.SelectColumns(o.Concat(1, identity, mapped), o.State(mergeIndex)) : mapped;
+            V output = identity is null ? mapped
+                : !contiguous ? o.SelectColumns(o.Concat(1, identity, mapped), o.State(mergeIndex))
+                : identityFirst ? o.Concat(1, identity, mapped) : o.Concat(1, mapped, identity);
             return (output, o.SumLast(logDerivative));
         }
+
+        private static bool Contiguous(long[] indices) => indices.Zip(indices.Skip(1)).All(pair => pair.Second == pair.First + 1);
 
         /// <inheritdoc />
         protected override void Dispose(bool disposing)

@@ -59,19 +59,20 @@ namespace Microsoft.ML.NormalizingFlows.Splines
             int k = bins;
             double bound = tailBound;
             V inside = o.InRange(input, -bound, bound);
-            V x = o.Reshape(o.Clamp(input, -bound, bound), 0, 0, 1);
+            // The spline works on the unit interval, u = (x + B) / 2B: knots, bins and theta are scale-free there, so
+            // only the [N, D, 1] values are scaled, not the knot tables.
+            V u = o.Reshape(o.Add(o.Mul(o.Clamp(input, -bound, bound), 1 / (2 * bound)), 0.5), 0, 0, 1);
 
-            // Widths and heights together: [N, D, 2, K] -> knots [N, D, 2, K + 1] from exactly -B to exactly +B.
+            // Widths and heights together: [N, D, 2, K] -> knots [N, D, 2, K + 1] from exactly 0 to exactly 1.
             V fractions = o.Add(o.Mul(o.SoftmaxLast(o.Reshape(o.Narrow(parameters, 2, 0, 2 * k), 0, 0, 2, k)), 1 - MinimumBinSize * k), MinimumBinSize);
-            V interiorKnots = o.Add(o.Mul(o.Narrow(o.CumSumLast(fractions), 3, 0, k - 1), 2 * bound), -bound);
-            V knots = o.PadLast(o.PadLast(interiorKnots, 4, 1, 0, -bound), 4, 0, 1, bound);
+            V knots = o.PadLast(o.PadLast(o.Narrow(o.CumSumLast(fractions), 3, 0, k - 1), 4, 1, 0, 0), 4, 0, 1, 1);
             V knotsX = o.Reshape(o.Narrow(knots, 2, 0, 1), 0, 0, k + 1);
             V knotsY = o.Reshape(o.Narrow(knots, 2, 1, 1), 0, 0, k + 1);
             V interiorDerivatives = o.Add(o.Softplus(o.Add(o.Narrow(parameters, 2, 2 * k, k - 1), DerivativeOffset)), MinimumDerivative);
             V derivatives = o.PadLast(interiorDerivatives, 3, 1, 1, 1.0);
 
             // The bin: how many interior knots lie at or below the value; then both ends of it from each table.
-            V bin = o.CountAtOrAbove(x, o.Narrow(inverse ? knotsY : knotsX, 2, 1, k - 1));
+            V bin = o.CountAtOrAbove(u, o.Narrow(inverse ? knotsY : knotsX, 2, 1, k - 1));
             V ends = o.Concat(2, bin, o.AddIndex(bin, 1));
             (V xk, V xk1) = Ends(o, o.GatherLast(knotsX, ends));
             (V yk, V yk1) = Ends(o, o.GatherLast(knotsY, ends));
@@ -84,13 +85,13 @@ namespace Microsoft.ML.NormalizingFlows.Splines
             V theta, output;
             if (!inverse)
             {
-                theta = o.Clamp(o.Div(o.Sub(x, xk), wk), 0, 1);
+                theta = o.Clamp(o.Div(o.Sub(u, xk), wk), 0, 1);
                 V t1 = o.Mul(theta, o.Sub(1, theta));
                 output = o.Add(yk, o.Div(o.Mul(hk, o.Add(o.Mul(sk, o.Square(theta)), o.Mul(dk, t1))), o.Add(sk, o.Mul(sum, t1))));
             }
             else
             {
-                V dy = o.Sub(x, yk);
+                V dy = o.Sub(u, yk);
                 V a = o.Add(o.Mul(hk, o.Sub(sk, dk)), o.Mul(dy, sum));
                 V b = o.Sub(o.Mul(hk, dk), o.Mul(dy, sum));
                 V c = o.Neg(o.Mul(sk, dy));
@@ -104,7 +105,8 @@ namespace Microsoft.ML.NormalizingFlows.Splines
             V logDerivative = o.Sub(o.Add(o.Mul(o.Log(sk), 2), o.Log(inner)), o.Mul(o.Log(o.Add(sk, o.Mul(sum, tt))), 2));
             if (inverse) logDerivative = o.Neg(logDerivative);
 
-            return (o.Where(inside, o.Reshape(output, 0, features), input), o.Where(inside, o.Reshape(logDerivative, 0, features), 0));
+            V mapped = o.Add(o.Mul(o.Reshape(output, 0, features), 2 * bound), -bound);
+            return (o.Where(inside, mapped, input), o.Where(inside, o.Reshape(logDerivative, 0, features), 0));
         }
 
         // [N, D, 2] -> the bin's lower and upper end, each [N, D, 1].

@@ -114,7 +114,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
             using var scope = NewDisposeScope();
             using FlowLayer layer = TestLayers.Create(name, d);
             using (no_grad())
-                foreach (var p in layer.parameters()) p.add_(randn(p.shape, generator: new Generator().manual_seed(8)) * 1.5);
+                foreach (var p in layer.parameters()) p.add_(randn(p.shape, generator: new Generator().manual_seed(8)) * 1.0);
             NormalizingFlow flow = AsFlow(layer);
             Tensor x = randn(400, d, generator: new Generator().manual_seed(9)) * 2;
             Tensor logDerivative;
