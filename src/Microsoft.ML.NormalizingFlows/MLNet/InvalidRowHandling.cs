@@ -16,7 +16,7 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>32-bit floats (the default; faster).</summary>
         Single,
 
-        /// <summary>64-bit floats (slower; for very wide value ranges or exact checks).</summary>
+        /// <summary>64-bit floats for training (slower; for very wide value ranges or exact checks); scoring stays float32.</summary>
         Double,
     }
 }

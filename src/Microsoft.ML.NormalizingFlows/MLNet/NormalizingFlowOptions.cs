@@ -151,7 +151,10 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>What to do with training rows holding NaN or an infinity. Default <see cref="InvalidRowHandling.Throw"/>.</summary>
             public InvalidRowHandling InvalidRows = InvalidRowHandling.Throw;
 
-            /// <summary>The floating-point type of training and scoring. Default <see cref="FlowPrecision.Single"/>.</summary>
+            /// <summary>
+            /// The floating-point type of training and of TorchSharp sampling. Scoring (<c>Transform</c>, the flow file, the
+            /// ONNX graphs) runs through the float32 graph either way. Default <see cref="FlowPrecision.Single"/>.
+            /// </summary>
             public FlowPrecision Precision = FlowPrecision.Single;
 
             /// <summary>

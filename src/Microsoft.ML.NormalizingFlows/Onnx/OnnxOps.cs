@@ -84,13 +84,18 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
 
         public string CumSumLast(string a) => g.Node("CumSum", new[] { a, Index(-1) });
 
-        public string PadLast(string a, int rank, long before, long after, double value)
+        public string ExclusiveCumSumLast(string a, int rank) => g.Node("CumSum", new[] { a, Index(-1) }, ("exclusive", 1));
+
+        public string ExpandAxis(string a, int rank, int axis, long size)
         {
-            var pads = new long[2 * rank];
-            pads[rank - 1] = before;
-            pads[2 * rank - 1] = after;
-            return g.Node("Pad", new[] { a, g.Constant(pads), Scalar(value) });
+            long[] shape = Enumerable.Repeat(1L, rank).ToArray();
+            shape[axis < 0 ? rank + axis : axis] = size;
+            return g.Node("Expand", new[] { a, g.Constant(shape) });
         }
+
+        public string IndexNotEqual(string index, long k) => g.Node("Not", new[] { g.Node("Equal", new[] { index, Index(k) }) });
+
+        public string ClampIndex(string index, long min, long max) => g.Node("Clip", new[] { index, Index(min), Index(max) });
 
         public string Narrow(string a, int axis, long start, long length) => g.Slice(a, axis, start, start + length);
 

@@ -85,8 +85,20 @@ namespace Microsoft.ML.NormalizingFlows.Ops
         /// <summary>The running sum over the last axis.</summary>
         V CumSumLast(V a);
 
-        /// <summary>Pads the last axis of a value of rank <paramref name="rank"/> with <paramref name="before"/> and <paramref name="after"/> copies of <paramref name="value"/>.</summary>
-        V PadLast(V a, int rank, long before, long after, double value);
+        /// <summary>
+        /// The running sum over the last axis without the current entry: <c>[0, a_1, a_1 + a_2, ...]</c>, the same
+        /// sequence of additions as <see cref="CumSumLast"/>.
+        /// </summary>
+        V ExclusiveCumSumLast(V a, int rank);
+
+        /// <summary>Repeats a value of rank <paramref name="rank"/> whose axis <paramref name="axis"/> has size 1 to <paramref name="size"/> along it.</summary>
+        V ExpandAxis(V a, int rank, int axis, long size);
+
+        /// <summary>Whether each int64 index differs from <paramref name="k"/> (boolean).</summary>
+        V IndexNotEqual(V index, long k);
+
+        /// <summary>An int64 index value clamped into <c>[min, max]</c>.</summary>
+        V ClampIndex(V index, long min, long max);
 
         /// <summary>Entries <c>[start, start + length)</c> along <paramref name="axis"/>.</summary>
         V Narrow(V a, int axis, long start, long length);

@@ -62,7 +62,19 @@ namespace Microsoft.ML.NormalizingFlows.Ops
 
         public Tensor CumSumLast(Tensor a) => a.cumsum(-1);
 
-        public Tensor PadLast(Tensor a, int rank, long before, long after, double value) => nn.functional.pad(a, new[] { before, after }, value: value);
+        public Tensor ExclusiveCumSumLast(Tensor a, int rank) =>
+            nn.functional.pad(a.narrow(-1, 0, a.shape[^1] - 1).cumsum(-1), new long[] { 1, 0 });
+
+        public Tensor ExpandAxis(Tensor a, int rank, int axis, long size)
+        {
+            long[] shape = Enumerable.Repeat(-1L, rank).ToArray();
+            shape[axis < 0 ? rank + axis : axis] = size;
+            return a.expand(shape);
+        }
+
+        public Tensor IndexNotEqual(Tensor index, long k) => index.ne(k);
+
+        public Tensor ClampIndex(Tensor index, long min, long max) => index.clamp(min, max);
 
         public Tensor Narrow(Tensor a, int axis, long start, long length) => a.narrow(axis, start, length);
 

@@ -17,8 +17,8 @@ namespace Microsoft.ML.NormalizingFlows.Splines
     /// ONNX. Numerics: inputs are clamped into the interval before any spline arithmetic, so the unused branch of the
     /// final selection is finite and gradients stay finite for any input; the inverse solves the bin's quadratic in
     /// the cancellation-free form <c>theta = 2c / (-b - sqrt(b^2 - 4ac))</c>. The bin search counts the knots at or
-    /// below the input (comparisons and a sum, no <c>searchsorted</c>), and each knot table (x, y, derivative) is read
-    /// by one gather of the bin's two ends.
+    /// below the input (comparisons and a sum, no <c>searchsorted</c>); the bin's lower knots and sizes come from one
+    /// table by one gather, and only the bin's two end derivatives go through the softplus.
     /// </remarks>
     public static class RationalQuadraticSpline
     {
@@ -63,22 +63,24 @@ namespace Microsoft.ML.NormalizingFlows.Splines
             // only the [N, D, 1] values are scaled, not the knot tables.
             V u = o.Reshape(o.Add(o.Mul(o.Clamp(input, -bound, bound), 1 / (2 * bound)), 0.5), 0, 0, 1);
 
-            // Widths and heights together: [N, D, 2, K] -> knots [N, D, 2, K + 1] from exactly 0 to exactly 1.
+            // Widths and heights together, [N, D, 2, K]: bin sizes (fractions) and lower knots (their exclusive running
+            // sums, from exactly 0); one table [N, D, 4, K] of x-knots, y-knots, widths and heights.
             V fractions = o.Add(o.Mul(o.SoftmaxLast(o.Reshape(o.Narrow(parameters, 2, 0, 2 * k), 0, 0, 2, k)), 1 - MinimumBinSize * k), MinimumBinSize);
-            V knots = o.PadLast(o.PadLast(o.Narrow(o.CumSumLast(fractions), 3, 0, k - 1), 4, 1, 0, 0), 4, 0, 1, 1);
-            V knotsX = o.Reshape(o.Narrow(knots, 2, 0, 1), 0, 0, k + 1);
-            V knotsY = o.Reshape(o.Narrow(knots, 2, 1, 1), 0, 0, k + 1);
-            V interiorDerivatives = o.Add(o.Softplus(o.Add(o.Narrow(parameters, 2, 2 * k, k - 1), DerivativeOffset)), MinimumDerivative);
-            V derivatives = o.PadLast(interiorDerivatives, 3, 1, 1, 1.0);
+            V lowerKnots = o.ExclusiveCumSumLast(fractions, 4);
+            V table = o.Concat(2, lowerKnots, fractions);
 
-            // The bin: how many interior knots lie at or below the value; then both ends of it from each table.
-            V bin = o.CountAtOrAbove(u, o.Narrow(inverse ? knotsY : knotsX, 2, 1, k - 1));
-            V ends = o.Concat(2, bin, o.AddIndex(bin, 1));
-            (V xk, V xk1) = Ends(o, o.GatherLast(knotsX, ends));
-            (V yk, V yk1) = Ends(o, o.GatherLast(knotsY, ends));
-            (V dk, V dk1) = Ends(o, o.GatherLast(derivatives, ends));
-            V wk = o.Sub(xk1, xk);
-            V hk = o.Sub(yk1, yk);
+            // The bin: how many interior knots lie at or below the value; then its row of the table in one gather.
+            V bin = o.CountAtOrAbove(u, o.Reshape(o.Narrow(o.Narrow(lowerKnots, 2, inverse ? 1 : 0, 1), 3, 1, k - 1), 0, 0, k - 1));
+            V row = o.GatherLast(table, o.ExpandAxis(o.Reshape(bin, 0, 0, 1, 1), 4, 2, 4));
+            V xk = Entry(o, row, 0), yk = Entry(o, row, 1), wk = Entry(o, row, 2), hk = Entry(o, row, 3);
+
+            // The knot derivatives at both ends of the bin: 1 at the interval's ends, else from the K - 1 interior
+            // parameters (only the two needed go through the softplus).
+            V interior = o.Narrow(parameters, 2, 2 * k, k - 1);
+            V ends = o.Concat(2, o.ClampIndex(o.AddIndex(bin, -1), 0, k - 2), o.ClampIndex(bin, 0, k - 2));
+            V derivative = o.Add(o.Softplus(o.Add(o.GatherLast(interior, ends), DerivativeOffset)), MinimumDerivative);
+            V dk = o.Where(o.IndexNotEqual(bin, 0), o.Narrow(derivative, 2, 0, 1), 1.0);
+            V dk1 = o.Where(o.IndexNotEqual(bin, k - 1), o.Narrow(derivative, 2, 1, 1), 1.0);
             V sk = o.Div(hk, wk);
             V sum = o.Sub(o.Add(dk1, dk), o.Mul(sk, 2));
 
@@ -109,8 +111,7 @@ namespace Microsoft.ML.NormalizingFlows.Splines
             return (o.Where(inside, mapped, input), o.Where(inside, o.Reshape(logDerivative, 0, features), 0));
         }
 
-        // [N, D, 2] -> the bin's lower and upper end, each [N, D, 1].
-        private static (V Lower, V Upper) Ends<V>(IFlowOps<V> o, V pair) where V : class =>
-            (o.Narrow(pair, 2, 0, 1), o.Narrow(pair, 2, 1, 1));
+        // Row r of the gathered table [N, D, 4, 1], as [N, D, 1].
+        private static V Entry<V>(IFlowOps<V> o, V row, int r) where V : class => o.Reshape(o.Narrow(row, 2, r, 1), 0, 0, 1);
     }
 }
