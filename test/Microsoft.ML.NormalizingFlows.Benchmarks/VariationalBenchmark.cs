@@ -36,7 +36,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                 {
                     using NormalizingFlow flow = FlowFactory.Create(target.Dimension, new FlowArchitecture
                     {
-                        Preset = preset, NumberOfLayers = 4, HiddenUnits = 32, NumberOfBins = 8, TailBound = 6,
+                        Preset = preset, NumberOfLayers = 4, HiddenUnits = 32, NumberOfBins = 8, TailBound = 10,
                     }, seed: 1);
                     var watch = Stopwatch.StartNew();
                     VariationalInference.Fit(flow, target.LogDensity, objective,

@@ -10,8 +10,12 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Inference
     [TestClass]
     public sealed class VariationalInferenceTests
     {
+        // The spline interval must cover the targets' mass (outside it each layer is the identity): the banana's second
+        // coordinate reaches 0.25 (x1^2 - 4) = 8 at three standard deviations of x1. With B = 6 its arm tips were left to
+        // the identity tails and the importance weights there heavy (k-hat 0.83 to 1.02 over four seeds, ELBO still
+        // within 0.01 nats); with B = 10, k-hat 0.39 and 0.49.
         private static NormalizingFlow SplineFlow(int d) =>
-            FlowFactory.Create(d, new FlowArchitecture { Preset = FlowPreset.NeuralSplineCoupling, NumberOfLayers = 4, HiddenUnits = 32, TailBound = 6 }, seed: 1);
+            FlowFactory.Create(d, new FlowArchitecture { Preset = FlowPreset.NeuralSplineCoupling, NumberOfLayers = 4, HiddenUnits = 32, TailBound = 10 }, seed: 1);
 
         private static VariationalInferenceOptions Budget(int iterations, double learningRate = 3e-3) =>
             new() { Iterations = iterations, SamplesPerStep = 128, LearningRate = learningRate, Seed = 2 };
