@@ -25,9 +25,10 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         // Both parts contiguous (the alternating halves): slices and a concatenation instead of gathers.
         private readonly bool contiguous;
         private readonly bool identityFirst;
-        private readonly Tensor identityIndex;
-        private readonly Tensor transformedIndex;
-        private readonly Tensor mergeIndex;
+        // Column indices, only for parts that are not contiguous (a custom mask); the halves need none.
+        private readonly Tensor? identityIndex;
+        private readonly Tensor? transformedIndex;
+        private readonly Tensor? mergeIndex;
         private readonly MultilayerPerceptron conditioner;
         private readonly IElementwiseTransform transform;
         private readonly int hiddenUnits;
@@ -58,13 +59,16 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             long[] merge = new long[Dimension];
             long[] concatenated = identity.Concat(transformed).ToArray();
             for (int position = 0; position < Dimension; position++) merge[concatenated[position]] = position;
-            identityIndex = tensor(identity.Length > 0 ? identity : new long[] { 0 });
-            transformedIndex = tensor(transformed);
-            mergeIndex = tensor(merge);
             conditioner = new MultilayerPerceptron(System.Math.Max(1, identityCount + contextWidth), transformedCount * transform.ParametersPerFeature, hiddenUnits, hiddenLayers);
-            register_buffer(nameof(identityIndex), identityIndex);
-            register_buffer(nameof(transformedIndex), transformedIndex);
-            register_buffer(nameof(mergeIndex), mergeIndex);
+            if (!contiguous)
+            {
+                identityIndex = tensor(identity);
+                transformedIndex = tensor(transformed);
+                mergeIndex = tensor(merge);
+                register_buffer(nameof(identityIndex), identityIndex);
+                register_buffer(nameof(transformedIndex), transformedIndex);
+                register_buffer(nameof(mergeIndex), mergeIndex);
+            }
             register_module(nameof(conditioner), conditioner);
         }
 
@@ -108,9 +112,9 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         /// <inheritdoc />
         protected internal override (V Output, V? LogAbsDetJacobian) Map<V>(IFlowOps<V> o, V input, V? context, bool inverse) where V : class
         {
-            V transformed = contiguous ? o.Narrow(input, 1, identityFirst ? identityCount : 0, transformedCount) : o.SelectColumns(input, o.State(transformedIndex));
+            V transformed = contiguous ? o.Narrow(input, 1, identityFirst ? identityCount : 0, transformedCount) : o.SelectColumns(input, o.State(transformedIndex!));
             V? identity = identityCount == 0 ? null
-                : contiguous ? o.Narrow(input, 1, identityFirst ? 0 : transformedCount, identityCount) : o.SelectColumns(input, o.State(identityIndex));
+                : contiguous ? o.Narrow(input, 1, identityFirst ? 0 : transformedCount, identityCount) : o.SelectColumns(input, o.State(identityIndex!));
             V conditionerInput = (identity, context) switch
             {
                 (not null, not null) => o.Concat(1, identity, context),
@@ -120,7 +124,7 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             };
             (V mapped, V logDerivative) = transform.Apply(o, transformed, conditioner.Apply(o, conditionerInput), transformedCount, inverse);
             V output = identity is null ? mapped
-                : !contiguous ? o.SelectColumns(o.Concat(1, identity, mapped), o.State(mergeIndex))
+                : !contiguous ? o.SelectColumns(o.Concat(1, identity, mapped), o.State(mergeIndex!))
                 : identityFirst ? o.Concat(1, identity, mapped) : o.Concat(1, mapped, identity);
             return (output, o.SumLast(logDerivative));
         }
