@@ -32,6 +32,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 : g.Constant(values.to_type(ScalarType.Float32).data<float>().ToArray(), values.shape);
         }
 
+        /// <summary>A shared floating scalar constant of the graph's element type.</summary>
         public string Scalar(double value)
         {
             if (!scalars.TryGetValue(value, out string? name)) scalars[value] = name = g.Float64 ? g.Constant(value) : g.Constant((float)value);

@@ -28,9 +28,6 @@ namespace Microsoft.ML.NormalizingFlows.Ops
         /// </summary>
         V Computed(Tensor value);
 
-        /// <summary>A floating scalar of the flow's element type.</summary>
-        V Scalar(double value);
-
         /// <summary><c>a + b</c>.</summary>
         V Add(V a, V b);
         /// <summary><c>a - b</c>.</summary>

@@ -16,8 +16,6 @@ namespace Microsoft.ML.NormalizingFlows.Ops
 
         public Tensor Computed(Tensor value) => value;
 
-        public Tensor Scalar(double value) => tensor(value);
-
         public Tensor Add(Tensor a, Tensor b) => a + b;
 
         public Tensor Sub(Tensor a, Tensor b) => a - b;
