@@ -76,11 +76,9 @@ namespace Microsoft.ML.NormalizingFlows
 
         private (Tensor Output, Tensor LogAbsDetJacobian) Run(Tensor input, Tensor? context, bool inverse)
         {
+            // A flow passes its context to every layer; an unconditional one ignores it.
             if (ContextWidth == 0) context = null;
-            else if (context is null)
-                throw new ArgumentException($"{GetType().Name} is conditional: pass a context of shape [N, {ContextWidth}] with the rows.", nameof(context));
-            else if (context.dim() != 2 || context.shape[1] != ContextWidth || context.shape[0] != input.shape[0])
-                throw new ArgumentException($"{GetType().Name} expects a context of shape [{input.shape[0]}, {ContextWidth}] but got [{string.Join(", ", context.shape)}].", nameof(context));
+            else ContextRows.Check(context, ContextWidth, input.shape[0], GetType().Name);
             (Tensor output, Tensor? logDet) = Map(TorchOps.Instance, input, context, inverse);
             return (output, logDet ?? zeros(input.shape[0], dtype: input.dtype, device: input.device));
         }

@@ -150,10 +150,7 @@ namespace Microsoft.ML.NormalizingFlows
                 if (context is not null) throw new ArgumentException("The flow is unconditional (no layer reads a context); pass no context.", nameof(context));
                 return;
             }
-            if (context is null)
-                throw new ArgumentException($"The flow is conditional: pass a context of shape [N, {ContextWidth}] with the rows.", nameof(context));
-            if (context.dim() != 2 || context.shape[0] != rows || context.shape[1] != ContextWidth)
-                throw new ArgumentException($"Expected a context of shape [{rows}, {ContextWidth}] but got [{string.Join(", ", context.shape)}].", nameof(context));
+            ContextRows.Check(context, ContextWidth, rows, "The flow");
             if (context.dtype != ElementType)
                 throw new ArgumentException($"Expected a {ElementType} context (the flow's element type) but got {context.dtype}.", nameof(context));
         }

@@ -55,13 +55,13 @@ namespace Microsoft.ML.NormalizingFlows.Layers
             transformedCount = transformed.Length;
             identityFirst = identity.Length == 0 || identity[0] == 0;
             contiguous = Contiguous(identity) && Contiguous(transformed);
-            // Concatenating [x_a, y_b] and then picking columns by mergeIndex puts every feature back in its place.
-            long[] merge = new long[Dimension];
-            long[] concatenated = identity.Concat(transformed).ToArray();
-            for (int position = 0; position < Dimension; position++) merge[concatenated[position]] = position;
             conditioner = new MultilayerPerceptron(System.Math.Max(1, identityCount + contextWidth), transformedCount * transform.ParametersPerFeature, hiddenUnits, hiddenLayers);
             if (!contiguous)
             {
+                // Concatenating [x_a, y_b] and then picking columns by mergeIndex puts every feature back in its place.
+                long[] merge = new long[Dimension];
+                long[] concatenated = identity.Concat(transformed).ToArray();
+                for (int position = 0; position < Dimension; position++) merge[concatenated[position]] = position;
                 identityIndex = tensor(identity);
                 transformedIndex = tensor(transformed);
                 mergeIndex = tensor(merge);

@@ -85,7 +85,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <returns>The value name.</returns>
         public string Constant(float[] values, long[] shape) => AddConstant(StateTensor.Float(values, shape));
 
-        internal string Constant(double[] values, long[] shape) => AddConstant(StateTensor.Double(values, shape));
+        internal string Constant(StateTensor values) => AddConstant(values);
 
         /// <summary>An int64 scalar constant (an axis).</summary>
         /// <param name="value">The value.</param>
@@ -135,7 +135,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// <summary>The sum over the feature axis of a <c>[N, width]</c> value, as <c>[N]</c> (a ReduceSum).</summary>
         /// <param name="value">A value of shape <c>[N, width]</c>.</param>
         /// <returns>The output value name.</returns>
-        public string SumOverFeatures(string value) => Node("ReduceSum", new[] { value, Constant(new[] { -1L }) }, ("keepdims", 0));
+        public string SumOverFeatures(string value) => Ops.SumLast(value);
 
         /// <summary>Columns <c>[start, end)</c> of a <c>[N, width]</c> value (a Slice on axis 1).</summary>
         /// <param name="value">The value.</param>

@@ -20,16 +20,11 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             g = graph;
         }
 
-        public OnnxGraph Graph => g;
-
         public string State(Tensor stateTensor) => g.State(stateTensor);
 
         public string Computed(Tensor value)
         {
-            using var scope = NewDisposeScope();
-            Tensor values = value.detach().cpu().contiguous();
-            return g.Float64 ? g.Constant(values.to_type(ScalarType.Float64).data<double>().ToArray(), values.shape)
-                : g.Constant(values.to_type(ScalarType.Float32).data<float>().ToArray(), values.shape);
+            return g.Constant(StateTensor.From(value, g.Float64));
         }
 
         /// <summary>A shared floating scalar constant of the graph's element type.</summary>
@@ -85,7 +80,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
 
         public string CumSumLast(string a) => g.Node("CumSum", new[] { a, Index(-1) });
 
-        public string ExclusiveCumSumLast(string a, int rank) => g.Node("CumSum", new[] { a, Index(-1) }, ("exclusive", 1));
+        public string ExclusiveCumSumLast(string a) => g.Node("CumSum", new[] { a, Index(-1) }, ("exclusive", 1));
 
         public string ExpandAxis(string a, int rank, int axis, long size)
         {

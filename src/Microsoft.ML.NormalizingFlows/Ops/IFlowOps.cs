@@ -86,7 +86,7 @@ namespace Microsoft.ML.NormalizingFlows.Ops
         /// The running sum over the last axis without the current entry: <c>[0, a_1, a_1 + a_2, ...]</c>, the same
         /// sequence of additions as <see cref="CumSumLast"/>.
         /// </summary>
-        V ExclusiveCumSumLast(V a, int rank);
+        V ExclusiveCumSumLast(V a);
 
         /// <summary>Repeats a value of rank <paramref name="rank"/> whose axis <paramref name="axis"/> has size 1 to <paramref name="size"/> along it.</summary>
         V ExpandAxis(V a, int rank, int axis, long size);

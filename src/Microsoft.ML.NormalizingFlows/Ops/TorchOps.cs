@@ -60,7 +60,7 @@ namespace Microsoft.ML.NormalizingFlows.Ops
 
         public Tensor CumSumLast(Tensor a) => a.cumsum(-1);
 
-        public Tensor ExclusiveCumSumLast(Tensor a, int rank) =>
+        public Tensor ExclusiveCumSumLast(Tensor a) =>
             nn.functional.pad(a.narrow(-1, 0, a.shape[^1] - 1).cumsum(-1), new long[] { 1, 0 });
 
         public Tensor ExpandAxis(Tensor a, int rank, int axis, long size)

@@ -66,7 +66,7 @@ namespace Microsoft.ML.NormalizingFlows.Splines
             // Widths and heights together, [N, D, 2, K]: bin sizes (fractions) and lower knots (their exclusive running
             // sums, from exactly 0); one table [N, D, 4, K] of x-knots, y-knots, widths and heights.
             V fractions = o.Add(o.Mul(o.SoftmaxLast(o.Reshape(o.Narrow(parameters, 2, 0, 2 * k), 0, 0, 2, k)), 1 - MinimumBinSize * k), MinimumBinSize);
-            V lowerKnots = o.ExclusiveCumSumLast(fractions, 4);
+            V lowerKnots = o.ExclusiveCumSumLast(fractions);
             V table = o.Concat(2, lowerKnots, fractions);
 
             // The bin: how many interior knots lie at or below the value; then its row of the table in one gather.
@@ -84,12 +84,10 @@ namespace Microsoft.ML.NormalizingFlows.Splines
             V sk = o.Div(hk, wk);
             V sum = o.Sub(o.Add(dk1, dk), o.Mul(sk, 2));
 
-            V theta, output;
+            V theta;
             if (!inverse)
             {
                 theta = o.Clamp(o.Div(o.Sub(u, xk), wk), 0, 1);
-                V t1 = o.Mul(theta, o.Sub(1, theta));
-                output = o.Add(yk, o.Div(o.Mul(hk, o.Add(o.Mul(sk, o.Square(theta)), o.Mul(dk, t1))), o.Add(sk, o.Mul(sum, t1))));
             }
             else
             {
@@ -99,12 +97,15 @@ namespace Microsoft.ML.NormalizingFlows.Splines
                 V c = o.Neg(o.Mul(sk, dy));
                 V discriminant = o.ClampMin(o.Sub(o.Square(b), o.Mul(o.Mul(a, c), 4)), 0);
                 theta = o.Clamp(o.Div(o.Mul(c, 2), o.Sub(o.Neg(b), o.Sqrt(discriminant))), 0, 1);
-                output = o.Add(o.Mul(theta, wk), xk);
             }
             V oneMinus = o.Sub(1, theta);
             V tt = o.Mul(theta, oneMinus);
-            V inner = o.Add(o.Add(o.Mul(dk1, o.Square(theta)), o.Mul(o.Mul(sk, tt), 2)), o.Mul(dk, o.Square(oneMinus)));
-            V logDerivative = o.Sub(o.Add(o.Mul(o.Log(sk), 2), o.Log(inner)), o.Mul(o.Log(o.Add(sk, o.Mul(sum, tt))), 2));
+            V thetaSquared = o.Square(theta);
+            V denominator = o.Add(sk, o.Mul(sum, tt));
+            V output = inverse ? o.Add(o.Mul(theta, wk), xk)
+                : o.Add(yk, o.Div(o.Mul(hk, o.Add(o.Mul(sk, thetaSquared), o.Mul(dk, tt))), denominator));
+            V inner = o.Add(o.Add(o.Mul(dk1, thetaSquared), o.Mul(o.Mul(sk, tt), 2)), o.Mul(dk, o.Square(oneMinus)));
+            V logDerivative = o.Sub(o.Add(o.Mul(o.Log(sk), 2), o.Log(inner)), o.Mul(o.Log(denominator), 2));
             if (inverse) logDerivative = o.Neg(logDerivative);
 
             V mapped = o.Add(o.Mul(o.Reshape(output, 0, features), 2 * bound), -bound);

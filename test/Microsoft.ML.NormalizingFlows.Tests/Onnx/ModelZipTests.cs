@@ -82,17 +82,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
         /// log-density, per-layer log-determinants), so the bound is 1e-5, absolute or relative (about 16 float32 ulps of
         /// those terms; measured up to 3.3e-6).
         /// </summary>
-        internal static void AssertSame(float[] expected, float[] actual)
-        {
-            Assert.AreEqual(expected.Length, actual.Length);
-            double worst = 0;
-            int worstIndex = 0;
-            for (int i = 0; i < expected.Length; i++)
-            {
-                double excess = Math.Abs(expected[i] - actual[i]) - Math.Max(1e-5, 1e-5 * Math.Abs(expected[i]));
-                if (!(excess <= worst)) (worst, worstIndex) = (double.IsNaN(excess) ? double.PositiveInfinity : excess, i);
-            }
-            Assert.AreEqual(0, worst, $"element {worstIndex}: expected {expected[worstIndex]} got {actual[worstIndex]}");
-        }
+        internal static void AssertSame(float[] expected, float[] actual) =>
+            OnnxParityTests.AssertClose("reloaded against original", expected, actual, absolute: 1e-5);
     }
 }

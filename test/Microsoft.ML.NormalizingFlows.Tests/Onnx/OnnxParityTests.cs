@@ -47,13 +47,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
             Tensor x = Inputs(flow, 400);
             flow.to(ScalarType.Float64);
             Tensor x64 = x.to_type(ScalarType.Float64);
-            double[] logDensity, latent;
-            using (no_grad())
-            {
-                (Tensor z, Tensor logDet) = flow.ToLatentWithLogDet(x64);
-                logDensity = (flow.BaseDistribution.LogProb(z) + logDet).data<double>().ToArray();
-                latent = z.data<double>().ToArray();
-            }
+            (double[] logDensity, double[] latent) = Density<double>(flow, x64);
             // Unoptimized: the graph as written, so this checks the exported math itself (ONNX Runtime's fusions round differently).
             var outputs = OrtRunner.Run(FlowOnnx.ExportDensityFloat64(flow), FlowOnnx.FeaturesName, x64.data<double>().ToArray(), 400, d, optimized: false);
             AssertClose64(name + " log-density", logDensity, outputs[FlowOnnx.LogDensityName]);
@@ -90,7 +84,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
             using FlowLayer layer = TestLayers.Create(name, d);
             NormalizingFlow flow = AsFlow(layer);
             Tensor x = Inputs(flow, 400);
-            (float[] logDensity, float[] latent) = Density(flow, x);
+            (float[] logDensity, float[] latent) = Density<float>(flow, x);
             var outputs = OrtRunner.Run(FlowOnnx.ExportDensity(flow), FlowOnnx.FeaturesName, x.data<float>().ToArray(), 400, d);
             int farRows = 100;
             // log p = log p_base(z) + ...: an error dz in a far latent moves -z^2/2 by |z| dz, |z| about sqrt(2 |log p|).
@@ -127,17 +121,17 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
         private static void AssertDensityParity(string what, NormalizingFlow flow, Tensor x)
         {
             int d = flow.Dimension;
-            (float[] logDensity, float[] latent) = Density(flow, x);
+            (float[] logDensity, float[] latent) = Density<float>(flow, x);
             var outputs = OrtRunner.Run(FlowOnnx.ExportDensity(flow), FlowOnnx.FeaturesName, x.data<float>().ToArray(), (int)x.shape[0], d);
             AssertClose(what + " log-density", logDensity, outputs[FlowOnnx.LogDensityName]);
             AssertClose(what + " latent", latent, outputs[FlowOnnx.LatentName]);
         }
 
-        private static (float[] LogDensity, float[] Latent) Density(NormalizingFlow flow, Tensor x)
+        private static (T[] LogDensity, T[] Latent) Density<T>(NormalizingFlow flow, Tensor x) where T : unmanaged
         {
             using var noGrad = no_grad();
             (Tensor latent, Tensor logDet) = flow.ToLatentWithLogDet(x);
-            return ((flow.BaseDistribution.LogProb(latent) + logDet).data<float>().ToArray(), latent.data<float>().ToArray());
+            return ((flow.BaseDistribution.LogProb(latent) + logDet).data<T>().ToArray(), latent.data<T>().ToArray());
         }
 
         [TestMethod]
@@ -235,31 +229,25 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
         }
 
         /// <summary>|a - b| &lt;= max(1e-9, 1e-9 |a|) element-wise: float64 agreement of two implementations of the same math.</summary>
-        private static void AssertClose64(string what, double[] expected, double[] actual)
+        private static void AssertClose64(string what, double[] expected, double[] actual) =>
+            AssertWithin(what, expected, actual, v => 1e-9 * Math.Max(1, Math.Abs(v)));
+
+        /// <summary>|a - b| &lt;= max(absolute, 1e-5 |a|) element-wise (absolute 1e-4 by default): float32 agreement of two implementations of the same graph.</summary>
+        internal static void AssertClose(string what, float[] expected, float[] actual, double absolute = 1e-4) =>
+            AssertWithin(what, expected.Select(v => (double)v).ToArray(), actual.Select(v => (double)v).ToArray(), v => Math.Max(absolute, 1e-5 * Math.Abs(v)));
+
+        /// <summary>|expected - actual| &lt;= bound(expected) element-wise (NaN fails); the message names the worst element.</summary>
+        internal static void AssertWithin(string what, double[] expected, double[] actual, Func<double, double> bound)
         {
             Assert.AreEqual(expected.Length, actual.Length, what + ": lengths");
             double worst = 0;
             int worstIndex = 0;
             for (int i = 0; i < expected.Length; i++)
             {
-                double excess = Math.Abs(expected[i] - actual[i]) - 1e-9 * Math.Max(1, Math.Abs(expected[i]));
+                double excess = Math.Abs(expected[i] - actual[i]) - bound(expected[i]);
                 if (!(excess <= worst)) (worst, worstIndex) = (double.IsNaN(excess) ? double.PositiveInfinity : excess, i);
             }
             Assert.AreEqual(0, worst, $"{what}: element {worstIndex} expected {expected[worstIndex]:R} got {actual[worstIndex]:R}");
-        }
-
-        /// <summary>|a - b| &lt;= max(absolute, 1e-5 |a|) element-wise (absolute 1e-4 by default): float32 agreement of two implementations of the same graph.</summary>
-        internal static void AssertClose(string what, float[] expected, float[] actual, double absolute = 1e-4)
-        {
-            Assert.AreEqual(expected.Length, actual.Length, what + ": lengths");
-            double worst = 0;
-            int worstIndex = 0;
-            for (int i = 0; i < expected.Length; i++)
-            {
-                double excess = Math.Abs(expected[i] - actual[i]) - Math.Max(absolute, 1e-5 * Math.Abs(expected[i]));
-                if (!(excess <= worst)) (worst, worstIndex) = (double.IsNaN(excess) ? double.PositiveInfinity : excess, i);
-            }
-            Assert.AreEqual(0, worst, $"{what}: element {worstIndex} expected {expected[worstIndex]} got {actual[worstIndex]}");
         }
     }
 }
