@@ -84,10 +84,12 @@ namespace Microsoft.ML.NormalizingFlows.Splines
             V sk = o.Div(hk, wk);
             V sum = o.Sub(o.Add(dk1, dk), o.Mul(sk, 2));
 
-            V theta;
+            V theta, output;
             if (!inverse)
             {
                 theta = o.Clamp(o.Div(o.Sub(u, xk), wk), 0, 1);
+                V t1 = o.Mul(theta, o.Sub(1, theta));
+                output = o.Add(yk, o.Div(o.Mul(hk, o.Add(o.Mul(sk, o.Square(theta)), o.Mul(dk, t1))), o.Add(sk, o.Mul(sum, t1))));
             }
             else
             {
@@ -97,15 +99,12 @@ namespace Microsoft.ML.NormalizingFlows.Splines
                 V c = o.Neg(o.Mul(sk, dy));
                 V discriminant = o.ClampMin(o.Sub(o.Square(b), o.Mul(o.Mul(a, c), 4)), 0);
                 theta = o.Clamp(o.Div(o.Mul(c, 2), o.Sub(o.Neg(b), o.Sqrt(discriminant))), 0, 1);
+                output = o.Add(o.Mul(theta, wk), xk);
             }
             V oneMinus = o.Sub(1, theta);
             V tt = o.Mul(theta, oneMinus);
-            V thetaSquared = o.Square(theta);
-            V denominator = o.Add(sk, o.Mul(sum, tt));
-            V output = inverse ? o.Add(o.Mul(theta, wk), xk)
-                : o.Add(yk, o.Div(o.Mul(hk, o.Add(o.Mul(sk, thetaSquared), o.Mul(dk, tt))), denominator));
-            V inner = o.Add(o.Add(o.Mul(dk1, thetaSquared), o.Mul(o.Mul(sk, tt), 2)), o.Mul(dk, o.Square(oneMinus)));
-            V logDerivative = o.Sub(o.Add(o.Mul(o.Log(sk), 2), o.Log(inner)), o.Mul(o.Log(denominator), 2));
+            V inner = o.Add(o.Add(o.Mul(dk1, o.Square(theta)), o.Mul(o.Mul(sk, tt), 2)), o.Mul(dk, o.Square(oneMinus)));
+            V logDerivative = o.Sub(o.Add(o.Mul(o.Log(sk), 2), o.Log(inner)), o.Mul(o.Log(o.Add(sk, o.Mul(sum, tt))), 2));
             if (inverse) logDerivative = o.Neg(logDerivative);
 
             V mapped = o.Add(o.Mul(o.Reshape(output, 0, features), 2 * bound), -bound);
