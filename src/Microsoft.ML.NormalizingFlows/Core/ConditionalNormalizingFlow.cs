@@ -1,4 +1,5 @@
 using Microsoft.ML.NormalizingFlows.Distributions;
+using Microsoft.ML.NormalizingFlows.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,10 +7,11 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
-    /// A flow conditioned on a context vector <c>c</c> (for example a one-hot class) through its base distribution:
-    /// <c>z = f(x)</c> by a shared <see cref="NormalizingFlow"/>, and <c>z | c ~ N(mu(c), diag(exp(2 s(c))))</c> with
+    /// A flow conditioned on a context vector <c>c</c> (for example a one-hot class) through its base distribution and,
+    /// when the flow's layers read a context (<see cref="NormalizingFlow.ContextWidth"/>), through its layers as well:
+    /// <c>z = f(x; c)</c> by a <see cref="NormalizingFlow"/>, and <c>z | c ~ N(mu(c), diag(exp(2 s(c))))</c> with
     /// <c>mu(c) = c W + b</c> and <c>s(c) = B tanh((c V + e) / B)</c> (B = <see cref="LogScaleBound"/>), so
-    /// <c>log p(x | c) = log N(f(x); mu(c), exp(s(c))) + log|det J_f(x)|</c>. This is the class-conditional base of
+    /// <c>log p(x | c) = log N(f(x; c); mu(c), exp(s(c))) + log|det J_f(x; c)|</c>. This is the class-conditional base of
     /// FlowGMM (Izmailov et al. 2020); with a one-hot class it gives each class its own Gaussian in the latent space
     /// and shares the flow's warping between classes. W and V start at zero, so the model starts as the flow itself.
     /// </summary>
@@ -27,7 +29,10 @@ namespace Microsoft.ML.NormalizingFlows
         private readonly Parameter logScaleBias;
 
         /// <summary>Conditions <paramref name="flow"/> on context vectors of <paramref name="contextDimension"/> values.</summary>
-        /// <param name="flow">The shared flow; its base distribution must be <see cref="StandardNormal"/> (the conditional base replaces it).</param>
+        /// <param name="flow">
+        /// The flow; its base distribution must be <see cref="StandardNormal"/> (the conditional base replaces it), and its
+        /// layers read no context or the same <paramref name="contextDimension"/> values.
+        /// </param>
         /// <param name="contextDimension">The number of context values per row; at least 1.</param>
         public ConditionalNormalizingFlow(NormalizingFlow flow, int contextDimension) : base(nameof(ConditionalNormalizingFlow))
         {
@@ -36,6 +41,8 @@ namespace Microsoft.ML.NormalizingFlows
                 throw new ArgumentException($"A conditional flow replaces the base distribution with a conditional Gaussian; build the flow with a StandardNormal base (it has {flow.BaseDistribution.GetType().Name}).", nameof(flow));
             if (contextDimension < 1)
                 throw new ArgumentOutOfRangeException(nameof(contextDimension), contextDimension, "A context needs at least 1 value.");
+            if (flow.ContextWidth != 0 && flow.ContextWidth != contextDimension)
+                throw new ArgumentException($"The flow's layers read {flow.ContextWidth} context values per row but the conditional base reads {contextDimension}; build both for one context.", nameof(flow));
             this.flow = flow;
             ContextDimension = contextDimension;
             ScalarType type = flow.ElementType;
@@ -63,8 +70,7 @@ namespace Microsoft.ML.NormalizingFlows
         public (Tensor Mean, Tensor LogScale) LatentGaussian(Tensor context)
         {
             CheckContext(context);
-            Tensor logScale = (context.matmul(logScaleWeight) + logScaleBias).div(LogScaleBound).tanh().mul(LogScaleBound);
-            return (context.matmul(meanWeight) + meanBias, logScale);
+            return LatentGaussian(TorchOps.Instance, context, meanWeight, meanBias, logScaleWeight, logScaleBias);
         }
 
         /// <summary>The log-density of each data row given its context row: <c>[N, d]</c> and <c>[N, k]</c> to <c>[N]</c>.</summary>
@@ -73,12 +79,28 @@ namespace Microsoft.ML.NormalizingFlows
         /// <returns>Natural-log conditional densities.</returns>
         public Tensor LogDensity(Tensor data, Tensor context)
         {
-            (Tensor latent, Tensor logDet) = flow.ToLatentWithLogDet(data);
+            CheckContext(context);
             if (context.shape[0] != data.shape[0])
                 throw new ArgumentException($"Expected one context row per data row ({data.shape[0]}) but got {context.shape[0]}.", nameof(context));
-            (Tensor mean, Tensor logScale) = LatentGaussian(context);
-            Tensor logBase = ((latent - mean) * logScale.neg().exp()).square().sum(1).mul(-0.5) - logScale.sum(1) - Dimension * HalfLogTwoPi;
-            return logBase + logDet;
+            (Tensor latent, Tensor logDet) = flow.ToLatentWithLogDet(data, LayerContext(context));
+            return BaseLogProb(TorchOps.Instance, latent, Dimension, context, meanWeight, meanBias, logScaleWeight, logScaleBias) + logDet;
+        }
+
+        /// <summary>The conditional base's mean <c>c W + b</c> and log-scale <c>B tanh((c V + e) / B)</c>, written once for every interpreter.</summary>
+        internal static (V Mean, V LogScale) LatentGaussian<V>(IFlowOps<V> o, V context, V meanWeight, V meanBias, V logScaleWeight, V logScaleBias)
+            where V : class
+        {
+            V logScale = o.Mul(o.Tanh(o.Mul(o.Add(o.MatMul(context, logScaleWeight), logScaleBias), 1 / LogScaleBound)), LogScaleBound);
+            return (o.Add(o.MatMul(context, meanWeight), meanBias), logScale);
+        }
+
+        /// <summary><c>log N(z; mu(c), diag(exp(2 s(c))))</c> per row.</summary>
+        internal static V BaseLogProb<V>(IFlowOps<V> o, V latent, int dimension, V context, V meanWeight, V meanBias, V logScaleWeight, V logScaleBias)
+            where V : class
+        {
+            (V mean, V logScale) = LatentGaussian(o, context, meanWeight, meanBias, logScaleWeight, logScaleBias);
+            V standardized = o.Mul(o.Sub(latent, mean), o.Exp(o.Neg(logScale)));
+            return o.Add(o.Sub(o.Mul(o.SumLast(o.Square(standardized)), -0.5), o.SumLast(logScale)), -dimension * HalfLogTwoPi);
         }
 
         /// <summary>Draws one data row per context row, with the base noise scaled by <paramref name="temperature"/>.</summary>
@@ -92,7 +114,7 @@ namespace Microsoft.ML.NormalizingFlows
                 throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be a finite number greater than 0.");
             (Tensor mean, Tensor logScale) = LatentGaussian(context);
             Tensor noise = randn(mean.shape, dtype: mean.dtype, device: mean.device, generator: generator);
-            return flow.FromLatent(mean + logScale.exp() * noise.mul(temperature)).Samples;
+            return flow.FromLatent(mean + logScale.exp() * noise.mul(temperature), LayerContext(context)).Samples;
         }
 
         /// <summary>The four parameters as row-major doubles (W, b, V, e), for saving.</summary>
@@ -112,7 +134,7 @@ namespace Microsoft.ML.NormalizingFlows
             CheckContext(context);
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            Tensor latent = flow.ToLatent(data).to_type(ScalarType.Float64);
+            Tensor latent = flow.ToLatent(data, LayerContext(context)).to_type(ScalarType.Float64);
             Tensor design = cat(new[] { context.to_type(ScalarType.Float64), ones(context.shape[0], 1, dtype: ScalarType.Float64) }, 1);
             Tensor gram = design.t().matmul(design) + eye(ContextDimension + 1, dtype: ScalarType.Float64).mul(1e-3 * context.shape[0] / (ContextDimension + 1));
             Tensor solution = linalg.solve(gram, design.t().matmul(latent));
@@ -129,6 +151,8 @@ namespace Microsoft.ML.NormalizingFlows
         {
             foreach (Tensor tensor in new Tensor[] { meanWeight, meanBias, logScaleWeight, logScaleBias }) tensor.Dispose();
         }
+
+        private Tensor? LayerContext(Tensor context) => flow.ContextWidth == 0 ? null : context;
 
         private void CheckContext(Tensor context)
         {

@@ -66,9 +66,30 @@ namespace Microsoft.ML.NormalizingFlows
         /// </summary>
         public ScalarType ElementType => FloatingStateType ?? ScalarType.Float32;
 
-        private ScalarType? FloatingStateType =>
-            parameters().Select(p => p.dtype).Concat(buffers().Where(b => b.is_floating_point()).Select(b => b.dtype))
-                .Select(t => (ScalarType?)t).FirstOrDefault();
+        // Read once and again after each conversion (to), not per pass: enumerating the parameters costs each LogDensity call.
+        private ScalarType? FloatingStateType
+        {
+            get
+            {
+                if (!floatingStateTypeKnown)
+                {
+                    floatingStateType = parameters().Select(p => p.dtype).Concat(buffers().Where(b => b.is_floating_point()).Select(b => b.dtype))
+                        .Select(t => (ScalarType?)t).FirstOrDefault();
+                    floatingStateTypeKnown = true;
+                }
+                return floatingStateType;
+            }
+        }
+
+        private ScalarType? floatingStateType;
+        private bool floatingStateTypeKnown;
+
+        /// <inheritdoc />
+        protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
+        {
+            base._toEpilog(dtype, device, non_blocking);
+            floatingStateTypeKnown = false;
+        }
 
         /// <summary>The device of the flow's parameters and buffers.</summary>
         public Device Device => parameters().Concat(buffers()).Select(p => p.device).DefaultIfEmpty(CPU).First();

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.ML.NormalizingFlows.Onnx;
+using Microsoft.ML.NormalizingFlows.Ops;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -35,12 +36,7 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
         public double[] DegreesOfFreedom => logDegreesOfFreedom.detach().exp().to_type(ScalarType.Float64).data<double>().ToArray();
 
         /// <inheritdoc />
-        public override Tensor LogProb(Tensor latent)
-        {
-            Tensor nu = logDegreesOfFreedom.exp();
-            Tensor constant = ((nu + 1) / 2).lgamma() - (nu / 2).lgamma() - 0.5 * (nu * System.Math.PI).log();
-            return (constant - (nu + 1) / 2 * (latent.square() / nu).log1p()).sum(1);
-        }
+        public override Tensor LogProb(Tensor latent) => LogProb(TorchOps.Instance, latent);
 
         /// <inheritdoc />
         public override Tensor Sample(long count, ScalarType dtype, Device device, Generator? generator = null)
@@ -53,16 +49,15 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
         }
 
         /// <inheritdoc />
-        public string ExportLogProb(OnnxGraph graph, string latent, string stateKeyPrefix)
+        public string ExportLogProb(OnnxGraph graph, string latent, string stateKeyPrefix) => LogProb(graph.Ops, latent);
+
+        // nu's terms are computed from the parameter (with gradients in TorchSharp, as constants of a graph).
+        private V LogProb<V>(IFlowOps<V> o, V latent) where V : class
         {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            Tensor nu = logDegreesOfFreedom.exp().to_type(ScalarType.Float64);
-            double constant = (((nu + 1) / 2).lgamma() - (nu / 2).lgamma() - 0.5 * (nu * System.Math.PI).log()).sum().item<double>();
-            float[] inverseNu = (1 / nu).to_type(ScalarType.Float32).data<float>().ToArray();
-            float[] weight = (-(nu + 1) / 2).to_type(ScalarType.Float32).data<float>().ToArray();
-            string logTerm = graph.Node("Log", new[] { graph.Add(graph.Constant(1f), graph.Mul(graph.Mul(latent, latent), graph.Constant(inverseNu))) });
-            return graph.Add(graph.Node("MatMul", new[] { logTerm, graph.Constant(weight) }), graph.Constant((float)constant));
+            Tensor nu = logDegreesOfFreedom.exp();
+            V constant = o.Computed(((nu + 1) / 2).lgamma() - (nu / 2).lgamma() - 0.5 * (nu * System.Math.PI).log());
+            V logTerm = o.Log(o.Add(o.Mul(o.Square(latent), o.Computed(nu.reciprocal())), 1));
+            return o.SumLast(o.Add(constant, o.Mul(o.Computed((nu + 1) * -0.5), logTerm)));
         }
 
         /// <inheritdoc />

@@ -8,9 +8,10 @@ namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
     /// How a fitted flow lives in an ML.NET model zip. ML.NET's model context is closed to other assemblies, so the
-    /// transformer saves, in its place, a chain of saveable built-ins that produces the same columns: the flow's ONNX
-    /// graph in <c>ApplyOnnxModel</c> (the zip keeps its bytes), a custom mapping that turns the <c>[1]</c>-shaped
-    /// log-density into a scalar column, then copies to the user's column names and drops the temporaries.
+    /// transformer saves, in its place, a chain of saveable built-ins that produces the same columns: for a tabular flow
+    /// the encoding of its columns (<see cref="TabularEncoding"/>), the flow's ONNX graph in <c>ApplyOnnxModel</c> (the zip
+    /// keeps its bytes), a custom mapping that turns the <c>[1]</c>-shaped log-density into a scalar column, then copies
+    /// to the user's column names and drops the temporaries.
     /// </summary>
     internal static class ModelZipForm
     {
@@ -20,30 +21,37 @@ namespace Microsoft.ML.NormalizingFlows
 
         public static ICanSaveModel Build(NormalizingFlowTransformer transformer)
         {
-            transformer.ThrowIfTabular("be saved inside an ML.NET model zip");
             MLContext ml = transformer.Context;
+            Tabular.TabularCodec? codec = transformer.Tabular?.Codec;
+            // A tabular flow's columns are first encoded by built-ins into the graph's features and context.
+            (IEstimator<ITransformer>? encoding, string[] temporaries) = codec is null ? (null, Array.Empty<string>()) : TabularEncoding.Build(ml, codec);
+            string features = codec is null ? transformer.FeatureColumnName : TabularEncoding.Features;
+            string? context = codec is { ContextWidth: > 0 } ? TabularEncoding.Context : null;
+
             ModelProto model = FlowOnnx.Parse(transformer.ExportDensityOnnx(), "the transformer's flow file");
             var graph = new GraphProto { Name = "normalizing_flow" };
-            graph.Input.Add(OnnxGraph.FloatValue(transformer.FeatureColumnName, transformer.Dimension));
+            graph.Input.Add(OnnxGraph.FloatValue(features, transformer.Dimension));
+            if (context is not null) graph.Input.Add(OnnxGraph.FloatValue(context, codec!.ContextWidth));
             string? latent = transformer.LatentColumnName is null ? null : LatentColumn;
-            FlowGraphRewriter.AppendTo(graph, model, new FlowGraphRewriter.Names("", transformer.FeatureColumnName, LogDensityColumn, latent, OneRowPerRun: true), transformer.Dimension);
+            FlowGraphRewriter.AppendTo(graph, model, new FlowGraphRewriter.Names("", features, LogDensityColumn, latent, OneRowPerRun: true, context), transformer.Dimension);
             model.Graph = graph;
 
             string[] onnxOutputs = latent is null ? new[] { LogDensityColumn } : new[] { LogDensityColumn, latent };
             // The zip does not record ONNX Runtime's device; building the saved form on the CPU also lets a transformer
             // configured for a GPU be saved on a machine without one.
-            IEstimator<ITransformer> chain = ml.Transforms.ApplyOnnxModel(onnxOutputs, new[] { transformer.FeatureColumnName },
+            IEstimator<ITransformer> chain = ml.Transforms.ApplyOnnxModel(onnxOutputs, context is null ? new[] { features } : new[] { features, context },
                     new MemoryStream(model.ToByteArray()))
                 .Append(ml.Transforms.CustomMapping(new LogDensityFromColumnFactory().GetMapping(), LogDensityFromColumnFactory.ContractName))
                 .Append(ml.Transforms.CopyColumns(transformer.LogDensityColumnName, LogDensityScalar));
+            if (encoding is not null) chain = encoding.Append(chain);
             if (transformer.LatentColumnName is not null)
                 chain = chain.Append(ml.Transforms.CopyColumns(transformer.LatentColumnName, LatentColumn));
             if (transformer.ScoreColumnName is not null)
                 chain = chain.Append(ml.Transforms.Expression(transformer.ScoreColumnName, "x => -x", LogDensityScalar));
-            chain = chain.Append(ml.Transforms.DropColumns(latent is null
+            chain = chain.Append(ml.Transforms.DropColumns((latent is null
                 ? new[] { LogDensityColumn, LogDensityScalar }
-                : new[] { LogDensityColumn, LogDensityScalar, LatentColumn }));
-            return chain.Fit(EmptyInput(ml, transformer.FeatureColumnName, transformer.Dimension));
+                : new[] { LogDensityColumn, LogDensityScalar, LatentColumn }).Concat(temporaries).ToArray()));
+            return chain.Fit(codec is null ? EmptyInput(ml, transformer.FeatureColumnName, transformer.Dimension) : TabularEncoding.EmptyInput(codec));
         }
 
         private static IDataView EmptyInput(MLContext ml, string column, int dimension)

@@ -69,10 +69,16 @@ namespace Microsoft.ML.NormalizingFlows
         {
             if (codec is not null)
             {
-                RowEncoder encoder = codec.Bind(row, midpoint: validation);
+                RowEncoder encoder = codec.Bind(row, raw: false);
+                float[] integers = codec.IntegerMask();
                 return destination =>
                 {
-                    if (encoder.Encode(destination[..d], destination[d..], out _)) return true;
+                    if (encoder.Encode(destination[..d], destination[d..], out _))
+                    {
+                        if (validation)
+                            for (int j = 0; j < d; j++) destination[j] += 0.5f * integers[j];
+                        return true;
+                    }
                     return options.InvalidRows == InvalidRowHandling.Skip ? false
                         : throw FeatureColumn.InvalidValue(encoder.Position, encoder.InvalidColumn!, encoder.InvalidValue, encoder.InvalidSlot);
                 };

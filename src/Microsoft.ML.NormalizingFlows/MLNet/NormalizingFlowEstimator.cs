@@ -116,7 +116,7 @@ namespace Microsoft.ML.NormalizingFlows
             Func<Func<Tensor, Tensor>, Func<NormalizingFlowTransformer, float[]>> heldOut)
         {
             ScalarType type = ElementType;
-            NormalizingFlow flow = FlowFactory.Create(dimension, options.ToArchitecture(), options.Seed, new Standardization(mean, scale), type);
+            NormalizingFlow flow = FlowFactory.Create(dimension, options.ToArchitecture(), options.Seed, new Standardization(mean, scale), type, contextWidth);
             ConditionalNormalizingFlow? conditional = contextWidth > 0 ? new ConditionalNormalizingFlow(flow, contextWidth) : null;
             try
             {
@@ -143,7 +143,8 @@ namespace Microsoft.ML.NormalizingFlows
                 };
                 Func<NormalizingFlowTransformer, float[]> heldOutOf = heldOut(logDensity);
                 conditional?.ReleaseBase(); // the transformer keeps the flow; the base's parameters live on in the metadata
-                var transformer = new NormalizingFlowTransformer(environment, flow, FlowOnnx.ExportDensity(flow, metadata), metadata,
+                byte[] flowFile = type == ScalarType.Float64 ? FlowOnnx.ExportDensityFloat64(flow, metadata) : FlowOnnx.ExportDensity(flow, metadata);
+                var transformer = new NormalizingFlowTransformer(environment, flow, flowFile, metadata,
                     options.GpuDeviceId, options.FallbackToCpu, dimension, line => channel.Info(MessageSensitivity.None, line));
                 transformer.HeldOutLogDensities = heldOutOf(transformer);
                 return transformer;

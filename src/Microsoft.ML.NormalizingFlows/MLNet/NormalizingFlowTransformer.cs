@@ -47,7 +47,7 @@ namespace Microsoft.ML.NormalizingFlows
             GpuDeviceId = gpuDeviceId;
             FallbackToCpu = fallbackToCpu;
             Dimension = dimension;
-            scorer = new FlowScorer(flowFile, dimension, gpuDeviceId, fallbackToCpu, log);
+            scorer = new FlowScorer(flowFile, dimension, Tabular?.Codec.ContextWidth ?? 0, gpuDeviceId, fallbackToCpu, log);
             runtime = new FlowRuntime(scorer, Tabular, new FlowSampler(() => Flow, Tabular, dimension), SampleTemperature, SampleSeed);
         }
 
@@ -193,31 +193,24 @@ namespace Microsoft.ML.NormalizingFlows
             stream.Write(flowFile);
         }
 
-        /// <summary>The ONNX density graph (the flow file's bytes): input <c>features [N, d]</c>, outputs <c>log_density [N]</c> and <c>latent [N, d]</c>.</summary>
+        /// <summary>
+        /// The ONNX density graph (the flow file's bytes): input <c>features [N, d]</c>, outputs <c>log_density [N]</c> and
+        /// <c>latent [N, d]</c>; float64 inputs and outputs for a <c>Precision = Double</c> flow. A flow over several columns
+        /// or with a condition also takes <c>context [N, k]</c>; then <c>features</c> holds the data columns' values as they
+        /// are (integers too) and <c>context</c> each categorical column's one-hot block and each numeric context column's
+        /// values, in the order of the flow's columns, and <c>log_density</c> is the whole row's, categories included.
+        /// </summary>
         /// <returns>A copy of the bytes.</returns>
-        /// <exception cref="NotSupportedException">The flow reads several columns or is conditioned: its graph alone is not its density.</exception>
-        public byte[] ExportDensityOnnx()
-        {
-            ThrowIfTabular("export its density graph to ONNX");
-            return (byte[])flowFile.Clone();
-        }
+        public byte[] ExportDensityOnnx() => (byte[])flowFile.Clone();
 
-        /// <summary>The ONNX sampling graph: input <c>noise [N, d]</c>, outputs <c>samples [N, d]</c> and <c>log_density [N]</c>.</summary>
+        /// <summary>
+        /// The ONNX sampling graph (float32): input <c>noise [N, d]</c> (standard-normal draws), outputs <c>samples [N, d]</c> and
+        /// <c>log_density [N]</c>. A flow over several columns or with a condition also takes <c>context [N, k]</c> (as in
+        /// <see cref="ExportDensityOnnx"/>: the rows' categories and numeric context are given, not drawn); its integer
+        /// columns come out continuous, to be floored.
+        /// </summary>
         /// <returns>The serialized model.</returns>
-        /// <exception cref="NotSupportedException">The flow reads several columns or is conditioned: its graph alone is not its sampler.</exception>
-        public byte[] ExportSamplingOnnx()
-        {
-            ThrowIfTabular("export its sampling graph to ONNX");
-            return FlowOnnx.ExportSampling(Flow);
-        }
-
-        internal void ThrowIfTabular(string action)
-        {
-            if (Tabular is not null)
-                throw new NotSupportedException($"This flow reads several columns or is conditioned on a class or context, so its ONNX graph alone is " +
-                    $"not its density and it cannot {action}: the categories' table and the conditional base live in the flow file. " +
-                    "Save it with SaveTo and load it with NormalizingFlowTransformer.Load, or fit a plain flow over one vector column for ONNX use.");
-        }
+        public byte[] ExportSamplingOnnx() => Tabular is null ? FlowOnnx.ExportSampling(Flow) : FlowOnnx.ExportSampling(Flow, Tabular);
 
         /// <summary>Loads a transformer from a flow file written by <see cref="SaveTo(string)"/>.</summary>
         /// <param name="mlContext">The context whose log receives the provider line.</param>

@@ -5,7 +5,7 @@ namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
     /// Reads the columns a fitted flow needs from one row: the feature vector of a plain flow, or the user's columns
-    /// encoded by a tabular model (integers at the middle of their unit cell, categories as a context and a log-probability).
+    /// encoded by a tabular model as its density graph reads them (values as they are, categories one-hot in a context).
     /// </summary>
     internal sealed class RowSource
     {
@@ -20,18 +20,21 @@ namespace Microsoft.ML.NormalizingFlows
             this.row = row;
             featureName = schema.Needed[0].Name;
             if (tabular is null) featureGetter = row.GetGetter<VBuffer<float>>(schema.Needed[0]);
-            else encoder = tabular.Codec.Bind(row, midpoint: true);
+            else encoder = tabular.Codec.Bind(row, raw: true);
         }
 
         public long Position => row.Position;
 
-        /// <summary>Writes the row's flow values and context; returns the log-probability of its categories (NaN when a value is NaN or infinite).</summary>
-        public double Read(Span<float> data, Span<float> context)
+        /// <summary>Writes the row's flow values and context; NaN values where a numeric value is NaN or infinite (its log-density is then NaN).</summary>
+        public void Read(Span<float> data, Span<float> context)
         {
-            if (encoder is not null) return encoder.Encode(data, context, out double logMass) ? logMass : double.NaN;
+            if (encoder is not null)
+            {
+                if (!encoder.Encode(data, context, out _)) data.Fill(float.NaN);
+                return;
+            }
             featureGetter!(ref featureBuffer);
             FeatureColumn.CopyRow(featureBuffer, data, featureName, row.Position);
-            return 0;
         }
     }
 }

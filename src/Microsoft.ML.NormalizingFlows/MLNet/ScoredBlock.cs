@@ -5,9 +5,8 @@ namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
     /// A block of scored rows and the getters of the columns a flow adds. Cursors fill a block of many rows per scoring
-    /// call; a single row (the prediction-engine path) fills a block of one. A tabular model's rows get the conditional
-    /// base's correction and their categories' log-probability; sample draws are made per row from the seed and the row's
-    /// position.
+    /// call; a single row (the prediction-engine path) fills a block of one. A tabular model's graph reads the rows'
+    /// context too and gives their whole log-density; sample draws are made per row from the seed and the row's position.
     /// </summary>
     internal sealed class ScoredBlock
     {
@@ -17,7 +16,6 @@ namespace Microsoft.ML.NormalizingFlows
         private readonly bool withSample;
         private readonly float[] rows;
         private readonly float[] context;
-        private readonly double[] logMass;
         private readonly long[] positions;
         private readonly float[] logDensity;
         private readonly float[] latent;
@@ -27,13 +25,12 @@ namespace Microsoft.ML.NormalizingFlows
         {
             this.runtime = runtime;
             this.schema = schema;
-            withLatent = active.Latent || runtime.Tabular?.BaseParameters is not null;
+            withLatent = active.Latent;
             withSample = active.Sample;
             Capacity = capacity;
             int d = runtime.Dimension;
             rows = new float[capacity * d];
             context = new float[capacity * runtime.ContextWidth];
-            logMass = new double[capacity];
             positions = new long[capacity];
             logDensity = new float[capacity];
             latent = withLatent ? new float[capacity * d] : Array.Empty<float>();
@@ -55,12 +52,11 @@ namespace Microsoft.ML.NormalizingFlows
             int count = 0;
             while (count < Capacity && moveNext())
             {
-                logMass[count] = source.Read(rows.AsSpan(count * d, d), context.AsSpan(count * k, k));
+                source.Read(rows.AsSpan(count * d, d), context.AsSpan(count * k, k));
                 positions[count] = source.Position;
                 count++;
             }
-            runtime.Scorer.Score(rows, count, logDensity, latent, withLatent);
-            if (runtime.Tabular is TabularModel tabular) Condition(tabular, count);
+            runtime.Scorer.Score(rows, context, count, logDensity, latent, withLatent);
             if (withSample) Sample(count);
             Count = count;
             Current = 0;
@@ -93,19 +89,6 @@ namespace Microsoft.ML.NormalizingFlows
                 values.AsSpan(Current * d, d).CopyTo(editor.Values);
                 value = editor.Commit();
             };
-        }
-
-        // log p(x | c) + log P(categories) from the graph's standard-normal log-density and latent.
-        private void Condition(TabularModel tabular, int count)
-        {
-            int d = runtime.Dimension, k = runtime.ContextWidth;
-            Span<double> mean = stackalloc double[d];
-            Span<double> logScale = stackalloc double[d];
-            for (int i = 0; i < count; i++)
-            {
-                double correction = tabular.BaseParameters is null ? 0 : tabular.BaseCorrection(latent.AsSpan(i * d, d), context.AsSpan(i * k, k), mean, logScale);
-                logDensity[i] = (float)(logDensity[i] + correction + logMass[i]);
-            }
         }
 
         private void Sample(int count)

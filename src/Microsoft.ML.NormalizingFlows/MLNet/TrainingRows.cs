@@ -48,7 +48,7 @@ namespace Microsoft.ML.NormalizingFlows
             int row = 0;
             using (DataViewRowCursor cursor = data.GetRowCursor(codec.Columns.Select(c => Tabular.TabularSchema.Find(data.Schema, c))))
             {
-                Tabular.RowEncoder encoder = codec.Bind(cursor, midpoint: false);
+                Tabular.RowEncoder encoder = codec.Bind(cursor, raw: false);
                 while (cursor.MoveNext())
                 {
                     if (row == count) throw new InvalidOperationException("The input yielded more rows on its second pass than on its first; insert mlContext.Data.Cache(...) before the flow.");

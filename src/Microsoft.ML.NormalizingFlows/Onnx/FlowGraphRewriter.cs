@@ -19,7 +19,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// flattened and declared as <c>[1]</c> and <c>[d]</c>, which ML.NET types as <c>Vector&lt;Single, 1&gt;</c> and
         /// <c>Vector&lt;Single, d&gt;</c> (it would type <c>[N, d]</c> as a <c>[1, d]</c> tensor column).
         /// </param>
-        public sealed record Names(string Prefix, string Input, string LogDensity, string? Latent, bool OneRowPerRun);
+        /// <param name="Context">The value the copy reads its <c>[N, k]</c> context from, for a graph with a context input.</param>
+        public sealed record Names(string Prefix, string Input, string LogDensity, string? Latent, bool OneRowPerRun, string? Context = null);
 
         /// <summary>Appends the renamed copy of <paramref name="flowFile"/>'s graph to <paramref name="target"/> (nodes, initializers, outputs).</summary>
         /// <remarks>
@@ -30,7 +31,16 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         {
             GraphProto source = flowFile.Graph;
             var existing = new HashSet<string>(target.Node.SelectMany(n => n.Output).Concat(target.Initializer.Select(i => i.Name)).Concat(target.Input.Select(i => i.Name)));
-            string Map(string name) => name == FlowOnnx.FeaturesName ? names.Input : names.Prefix + name;
+            // A float64 flow's graph computes in float64 between casts from and to the float32 columns.
+            bool float64 = source.Input.First(i => i.Name == FlowOnnx.FeaturesName).Type.TensorType.ElemType == (int)TensorProto.Types.DataType.Double;
+            string input = float64 ? Cast(target, existing, names.Input, names.Prefix + "features_float64", TensorProto.Types.DataType.Double) : names.Input;
+            string? context = null;
+            if (source.Input.Any(i => i.Name == FlowOnnx.ContextName))
+            {
+                context = names.Context ?? throw new InvalidOperationException("The flow's graph reads a context; name the value it comes from.");
+                if (float64) context = Cast(target, existing, context, names.Prefix + "context_float64", TensorProto.Types.DataType.Double);
+            }
+            string Map(string name) => name == FlowOnnx.FeaturesName ? input : name == FlowOnnx.ContextName ? context! : names.Prefix + name;
 
             // Only what the nodes read: the flow file keeps every state tensor for rebuilding, which running does not need
             // (ONNX Runtime would warn about each unused one).
@@ -65,8 +75,20 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 target.Initializer.Add(shape);
                 flatShape = shape.Name;
             }
-            Output(target, existing, names, Map(FlowOnnx.LogDensityName), names.LogDensity, flatShape, width: 1);
-            if (names.Latent is not null) Output(target, existing, names, Map(FlowOnnx.LatentName), names.Latent, flatShape, dimension);
+            string Result(string name) => float64 ? Cast(target, existing, Map(name), Map(name) + "_float32", TensorProto.Types.DataType.Float) : Map(name);
+            Output(target, existing, names, Result(FlowOnnx.LogDensityName), names.LogDensity, flatShape, width: 1);
+            if (names.Latent is not null) Output(target, existing, names, Result(FlowOnnx.LatentName), names.Latent, flatShape, dimension);
+        }
+
+        private static string Cast(GraphProto target, HashSet<string> existing, string value, string name, TensorProto.Types.DataType to)
+        {
+            var node = new NodeProto { Name = name, OpType = "Cast" };
+            node.Input.Add(value);
+            node.Output.Add(name);
+            node.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)to });
+            Add(existing, name);
+            target.Node.Add(node);
+            return name;
         }
 
         private static void AxesAsAttribute(NodeProto node, GraphProto source)

@@ -9,6 +9,23 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         public static (string LogDensity, string Latent) Density(NormalizingFlow flow, OnnxGraph graph, string input)
         {
             AddContext(flow, graph);
+            (string latent, string? logDet) = Forward(flow, graph, input);
+            string logProb = Exportable(graph, flow.BaseDistribution).ExportLogProb(graph, latent, "baseDistribution.");
+            return (Sum(graph, logProb, logDet)!, latent);
+        }
+
+        /// <summary>Noise <c>[N, d]</c> to samples <c>[N, d]</c> in the data's units and their log-density <c>[N]</c>.</summary>
+        public static (string Samples, string LogDensity) Sampling(NormalizingFlow flow, OnnxGraph graph, string noise)
+        {
+            AddContext(flow, graph);
+            (string samples, string? logDet) = Inverse(flow, graph, noise);
+            string logProb = Exportable(graph, flow.BaseDistribution).ExportLogProb(graph, noise, "baseDistribution.");
+            return (samples, logDet is null ? logProb : graph.Sub(logProb, logDet));
+        }
+
+        /// <summary>The layers' forward directions (data to latent) and their summed log-determinant (<c>null</c> without any).</summary>
+        public static (string Latent, string? LogDet) Forward(NormalizingFlow flow, OnnxGraph graph, string input)
+        {
             string current = input;
             string? logDet = null;
             IReadOnlyList<FlowLayer> layers = flow.Layers;
@@ -17,15 +34,13 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 (current, string? layerLogDet) = Exportable(graph, layers[i], i).ExportForward(graph, current, $"layers.{i}.");
                 logDet = Sum(graph, logDet, layerLogDet);
             }
-            string logProb = Exportable(graph, flow.BaseDistribution).ExportLogProb(graph, current, "baseDistribution.");
-            return (Sum(graph, logProb, logDet)!, current);
+            return (current, logDet);
         }
 
-        /// <summary>Noise <c>[N, d]</c> to samples <c>[N, d]</c> in the data's units and their log-density <c>[N]</c>.</summary>
-        public static (string Samples, string LogDensity) Sampling(NormalizingFlow flow, OnnxGraph graph, string noise)
+        /// <summary>The layers' inverse directions (latent to data, last layer first) and their summed log-determinant.</summary>
+        public static (string Samples, string? LogDet) Inverse(NormalizingFlow flow, OnnxGraph graph, string latent)
         {
-            AddContext(flow, graph);
-            string current = noise;
+            string current = latent;
             string? logDet = null;
             IReadOnlyList<FlowLayer> layers = flow.Layers;
             for (int i = layers.Count - 1; i >= 0; i--)
@@ -33,8 +48,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 (current, string? layerLogDet) = Exportable(graph, layers[i], i).ExportInverse(graph, current, $"layers.{i}.");
                 logDet = Sum(graph, logDet, layerLogDet);
             }
-            string logProb = Exportable(graph, flow.BaseDistribution).ExportLogProb(graph, noise, "baseDistribution.");
-            return (current, logDet is null ? logProb : graph.Sub(logProb, logDet));
+            return (current, logDet);
         }
 
         // A conditional flow's graphs take the rows' context as a second input, which its conditional layers read.
@@ -59,9 +73,9 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 $"Layer {index} ({layer.GetType().Name}) writes its graph by hand, in float32; a float64 graph needs layers derived from ExportableFlowLayer.");
 
         private static IOnnxExportableDistribution Exportable(OnnxGraph graph, BaseDistribution distribution) =>
-            !graph.Float64 || distribution is StandardNormal or DiagonalGaussian ? Exportable(distribution) : throw new NotSupportedException(
-                $"The base distribution ({distribution.GetType().Name}) writes its graph in float32; a float64 graph supports StandardNormal and DiagonalGaussian.");
+            !graph.Float64 || distribution is StandardNormal or DiagonalGaussian or StudentT ? Exportable(distribution) : throw new NotSupportedException(
+                $"The base distribution ({distribution.GetType().Name}) writes its graph in float32; a float64 graph supports StandardNormal, DiagonalGaussian and StudentT.");
 
-        private static string? Sum(OnnxGraph graph, string? a, string? b) => a is null ? b : b is null ? a : graph.Add(a, b);
+        internal static string? Sum(OnnxGraph graph, string? a, string? b) => a is null ? b : b is null ? a : graph.Add(a, b);
     }
 }

@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.NormalizingFlows.Onnx
 {
     /// <summary>
-    /// ONNX export of flows (opset 17, IR version 8, float32, a dynamic batch axis "N") and flow files: a density
-    /// graph whose metadata and initializers rebuild the flow.
+    /// ONNX export of flows (opset 17, IR version 8, float32 unless a float64 graph is asked for, a dynamic batch axis
+    /// "N") and flow files: a density graph whose metadata and initializers rebuild the flow. A flow file with a tabular
+    /// model holds the graph of <see cref="TabularGraphs"/>.
     /// </summary>
     public static class FlowOnnx
     {
@@ -48,8 +49,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             DensityModel(flow, metadata ?? new FlowFileMetadata()).ToByteArray();
 
         /// <summary>The density graph computing in float64 (inputs, outputs, weights and arithmetic), for a float64 flow.</summary>
-        internal static byte[] ExportDensityFloat64(NormalizingFlow flow) =>
-            DensityModel(flow, new FlowFileMetadata(), float64: true).ToByteArray();
+        internal static byte[] ExportDensityFloat64(NormalizingFlow flow, FlowFileMetadata? metadata = null) =>
+            DensityModel(flow, metadata ?? new FlowFileMetadata(), float64: true).ToByteArray();
 
         /// <summary>
         /// The sampling graph: input <c>noise [N, d]</c>, draws from the flow's base distribution (standard-normal draws
@@ -58,14 +59,30 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         /// </summary>
         /// <param name="flow">The flow.</param>
         /// <returns>The serialized ONNX model.</returns>
-        public static byte[] ExportSampling(NormalizingFlow flow)
+        public static byte[] ExportSampling(NormalizingFlow flow) => SamplingModel(flow, null);
+
+        /// <summary>
+        /// The sampling graph of a flow over a table or with a condition (see <see cref="TabularGraphs"/>): inputs
+        /// <c>noise [N, d]</c> and, with a context, <c>context [N, k]</c>; outputs <c>samples [N, d]</c> and <c>log_density [N]</c>.
+        /// </summary>
+        internal static byte[] ExportSampling(NormalizingFlow flow, Tabular.TabularModel model) => SamplingModel(flow, model);
+
+        private static byte[] SamplingModel(NormalizingFlow flow, Tabular.TabularModel? model)
         {
             ArgumentNullException.ThrowIfNull(flow);
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var graph = new OnnxGraph(flow);
-            graph.AddInput(NoiseName, flow.Dimension);
-            (string samples, string logDensity) = FlowGraphs.Sampling(flow, graph, NoiseName);
+            string samples, logDensity;
+            if (model is null)
+            {
+                graph.AddInput(NoiseName, flow.Dimension);
+                (samples, logDensity) = FlowGraphs.Sampling(flow, graph, NoiseName);
+            }
+            else
+            {
+                (samples, logDensity) = TabularGraphs.Sampling(flow, model, graph);
+            }
             graph.Rename(samples, SamplesName);
             graph.Rename(logDensity, LogDensityName);
             graph.AddOutput(SamplesName, flow.Dimension);
@@ -96,8 +113,15 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                     throw new InvalidDataException($"its graph has no input '{FeaturesName}' of shape [N, {d}]");
                 foreach (string output in new[] { LogDensityName, LatentName })
                     if (proto.Graph.Output.All(o => o.Name != output)) throw new InvalidDataException($"its graph has no output '{output}'");
-                if (metadata.Tabular is not null && Tabular.TabularModel.FromJson(metadata.Tabular).Codec.DataWidth != d)
+                Tabular.TabularCodec? codec = metadata.Tabular is null ? null : Tabular.TabularModel.FromJson(metadata.Tabular).Codec;
+                if (codec is not null && codec.DataWidth != d)
                     throw new InvalidDataException($"its tabular model's columns do not give the flow's {d} values");
+                if (codec is not null && codec.ContextWidth > 0)
+                {
+                    ValueInfoProto? context = proto.Graph.Input.FirstOrDefault(i => i.Name == ContextName);
+                    if (context is null || context.Type?.TensorType?.Shape?.Dim.Count != 2 || context.Type.TensorType.Shape.Dim[1].DimValue != codec.ContextWidth)
+                        throw new InvalidDataException($"its graph has no input '{ContextName}' of shape [N, {codec.ContextWidth}] for its tabular model's context");
+                }
                 return d;
             });
             return (metadata, dimension);
@@ -146,8 +170,16 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var graph = new OnnxGraph(flow, float64);
-            graph.AddInput(FeaturesName, flow.Dimension);
-            (string logDensity, string latent) = FlowGraphs.Density(flow, graph, FeaturesName);
+            string logDensity, latent;
+            if (metadata.Tabular is null)
+            {
+                graph.AddInput(FeaturesName, flow.Dimension);
+                (logDensity, latent) = FlowGraphs.Density(flow, graph, FeaturesName);
+            }
+            else
+            {
+                (logDensity, latent) = TabularGraphs.Density(flow, Tabular.TabularModel.FromJson(metadata.Tabular), graph);
+            }
             graph.Rename(logDensity, LogDensityName);
             graph.AddOutput(LogDensityName, 0);
             graph.Rename(latent, LatentName);

@@ -33,7 +33,9 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
 
             ModelProto combined;
             string featureValue;
-            if (index == 0)
+            string? contextValue = null;
+            Tabular.TabularCodec? codec = flow.Tabular?.Codec;
+            if (index == 0 && codec is null)
             {
                 combined = new ModelProto { IrVersion = FlowOnnx.IrVersion, ProducerName = "Microsoft.ML.NormalizingFlows", Graph = new GraphProto { Name = "normalizing_flow" } };
                 combined.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = FlowOnnx.Opset });
@@ -42,11 +44,23 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             }
             else
             {
-                var prefix = new TransformerChain<ITransformer>(transformers.Take(index).ToArray());
+                // A tabular flow's columns are encoded by built-ins (TabularEncoding), which ML.NET exports with the rest.
+                var prefixParts = transformers.Take(index).ToList();
+                string[] temporaries = Array.Empty<string>();
+                if (codec is not null)
+                {
+                    (IEstimator<ITransformer> encoding, temporaries) = TabularEncoding.Build(flow.Context, codec);
+                    IDataView atFlow = prefixParts.Count == 0 ? inputData : new TransformerChain<ITransformer>(prefixParts.ToArray()).Transform(inputData);
+                    prefixParts.AddRange(Flatten(encoding.Fit(atFlow)));
+                }
                 using var buffer = new MemoryStream();
-                catalog.ConvertToOnnx(prefix, inputData, MLNetOpset, buffer);
+                catalog.ConvertToOnnx(new TransformerChain<ITransformer>(prefixParts.ToArray()), inputData, MLNetOpset, buffer);
                 combined = ModelProto.Parser.ParseFrom(buffer.ToArray());
-                featureValue = FinalValueOf(combined.Graph, flow.FeatureColumnName);
+                featureValue = FinalValueOf(combined.Graph, codec is null ? flow.FeatureColumnName : TabularEncoding.Features);
+                if (codec is { ContextWidth: > 0 }) contextValue = FinalValueOf(combined.Graph, TabularEncoding.Context);
+                // The encoding's columns are the flow's inputs, not the graph's outputs.
+                foreach (string temporary in temporaries)
+                    if (combined.Graph.Output.FirstOrDefault(o => o.Name == temporary + ".output") is ValueInfoProto output) combined.Graph.Output.Remove(output);
             }
 
             string logDensity = flow.LogDensityColumnName + ".output";
@@ -56,7 +70,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             ModelProto flowFile = FlowOnnx.Parse(flow.ExportDensityOnnx(), "the transformer's flow file");
             long opset = combined.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(FlowOnnx.Opset).Max();
             FlowGraphRewriter.AppendTo(combined.Graph, flowFile,
-                new FlowGraphRewriter.Names(Prefix, featureValue, logDensity, latent, OneRowPerRun: false), flow.Dimension, opset);
+                new FlowGraphRewriter.Names(Prefix, featureValue, logDensity, latent, OneRowPerRun: false, contextValue), flow.Dimension, opset);
             if (score is not null)
             {
                 var negate = new NodeProto { Name = Prefix + "score", OpType = "Neg" };

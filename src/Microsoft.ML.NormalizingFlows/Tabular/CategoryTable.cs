@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Microsoft.ML.NormalizingFlows.Ops;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.NormalizingFlows.Tabular
 {
@@ -45,6 +47,50 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
             double count = counts.GetValueOrDefault(Key(combination)) + Math.Exp(-logCombinations);
             return Math.Log(count) - Math.Log(labelCount + 1);
         }
+
+        /// <summary>
+        /// <see cref="LogMass(ReadOnlySpan{int})"/> of context rows <c>[N, k]</c> whose categories are one-hot blocks starting at
+        /// <paramref name="offsets"/> (other slots are ignored), written over graph operations: one matrix product counts
+        /// each row's matching categories against every observed combination's one-hot pattern; a row whose every
+        /// category matches takes that combination's count. A row with a block of zeros (an unknown category) gets -infinity.
+        /// Counts are exact up to 2^24 in float32. <c>null</c> without categorical columns.
+        /// </summary>
+        public V? LogMass<V>(IFlowOps<V> o, V context, int[] offsets, int contextWidth, ScalarType type) where V : class
+        {
+            if (sizes.Length == 0) return null;
+            int m = counts.Count, categories = sizes.Length;
+            var patterns = new float[contextWidth * m];
+            var observed = new float[m];
+            int column = 0;
+            foreach ((string key, long n) in counts)
+            {
+                int[] combination = Parse(key);
+                for (int p = 0; p < categories; p++) patterns[(offsets[p] + combination[p]) * m + column] = 1;
+                observed[column++] = n;
+            }
+            var categorical = new float[contextWidth];
+            foreach ((int offset, int size) in offsets.Zip(sizes)) Array.Fill(categorical, 1f, offset, size);
+
+            V matched = o.InRange(o.MatMul(context, Constant(o, patterns, type, contextWidth, m)), categories - 0.5, categories + 0.5);
+            V count = o.SumLast(o.Where(matched, Constant(o, observed, type, m), 0));
+            V logCount = o.Where(o.InRange(count, 0.5, double.PositiveInfinity), o.Log(o.Add(count, Math.Exp(-logCombinations))), -logCombinations);
+            V logMass;
+            if (labelPosition < 0)
+            {
+                logMass = o.Add(logCount, -Math.Log(labelCounts[0] + 1));
+            }
+            else
+            {
+                var labelWeights = new float[contextWidth];
+                for (int j = 0; j < labelCounts.Length; j++) labelWeights[offsets[labelPosition] + j] = labelCounts[j];
+                logMass = o.Sub(logCount, o.Log(o.Add(o.SumLast(o.Mul(context, Constant(o, labelWeights, type, contextWidth))), 1)));
+            }
+            V known = o.InRange(o.SumLast(o.Mul(context, Constant(o, categorical, type, contextWidth))), categories - 0.5, categories + 0.5);
+            return o.Where(known, logMass, double.NegativeInfinity);
+        }
+
+        private static V Constant<V>(IFlowOps<V> o, float[] values, ScalarType type, params long[] shape) where V : class =>
+            o.Computed(tensor(values, shape).to_type(type));
 
         /// <summary>Draws a combination: for <paramref name="label"/> when given, else with the label in its observed proportions.</summary>
         public int[] Draw(Random random, int? label)

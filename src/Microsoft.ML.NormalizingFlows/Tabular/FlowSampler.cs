@@ -25,28 +25,33 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
 
         /// <summary>
         /// Writes <paramref name="count"/> rows to <paramref name="output"/> from standard-normal <paramref name="noise"/>
-        /// (<c>count * Dimension</c>) and context rows (<c>count * ContextWidth</c>).
+        /// (<c>count * Dimension</c>) and context rows (<c>count * ContextWidth</c>, numeric context as it is in the data).
         /// </summary>
         public void Sample(ReadOnlySpan<double> noise, ReadOnlySpan<float> context, int count, double temperature, Span<float> output)
         {
             if (count == 0) return;
             int d = Dimension, k = ContextWidth;
-            var latent = new float[count * d];
-            Span<double> mean = stackalloc double[d];
-            Span<double> logScale = stackalloc double[d];
-            for (int i = 0; i < count; i++)
-            {
-                if (model is null) { mean.Clear(); logScale.Clear(); }
-                else model.LatentGaussian(context.Slice(i * k, k), mean, logScale);
-                for (int j = 0; j < d; j++)
-                    latent[i * d + j] = (float)(mean[j] + Math.Exp(logScale[j]) * temperature * noise[i * d + j]);
-            }
             NormalizingFlow module = flow();
+            ScalarType type = module.ElementType;
             using (var scope = NewDisposeScope())
             using (var noGrad = no_grad())
             {
-                Tensor z = tensor(latent, new long[] { count, d }).to_type(module.ElementType).to(module.Device);
-                module.FromLatent(z).Samples.to_type(ScalarType.Float32).cpu().data<float>().CopyTo(output[..(count * d)]);
+                Tensor latent = tensor(noise[..(count * d)].ToArray(), new long[] { count, d }).mul(temperature).to_type(type).to(module.Device);
+                Tensor? rows = null;
+                if (k > 0)
+                {
+                    (double[] shift, double[] scale) = model!.Codec.ContextStandardization();
+                    rows = ((tensor(context[..(count * k)].ToArray(), new long[] { count, k }).to_type(ScalarType.Float64) - tensor(shift)) / tensor(scale))
+                        .to_type(type).to(module.Device);
+                    if (model.BaseParameters is double[][] p)
+                    {
+                        Tensor Parameter(int i, params long[] shape) => tensor(p[i], shape).to_type(type).to(module.Device);
+                        (Tensor mean, Tensor logScale) = ConditionalNormalizingFlow.LatentGaussian(Ops.TorchOps.Instance, rows,
+                            Parameter(0, k, d), Parameter(1, d), Parameter(2, k, d), Parameter(3, d));
+                        latent = mean + logScale.exp() * latent;
+                    }
+                }
+                module.FromLatent(latent, module.ContextWidth > 0 ? rows : null).Samples.to_type(ScalarType.Float32).cpu().data<float>().CopyTo(output[..(count * d)]);
             }
             if (model is null) return;
             for (int i = 0; i < count; i++) model.Codec.DecodeData(output.Slice(i * d, d));

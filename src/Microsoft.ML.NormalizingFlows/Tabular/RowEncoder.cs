@@ -1,25 +1,26 @@
 namespace Microsoft.ML.NormalizingFlows.Tabular
 {
     /// <summary>
-    /// Reads one row of the user's columns into a flow row (data slots; integers as they are for training, at the
-    /// middle of their unit cell for scoring) and a context row, and gives the log-probability of its categories.
+    /// Reads one row of the user's columns into a flow row (data slots, integers as they are) and a context row (one-hot
+    /// categories; numeric context standardized for training, as it is for the density graph, which standardizes it
+    /// itself), and gives the log-probability of its categories.
     /// </summary>
     internal sealed class RowEncoder
     {
         private readonly TabularCodec codec;
         private readonly DataViewRow row;
-        private readonly bool midpoint;
+        private readonly bool raw;
         private readonly Action<Span<double>>?[] numbers;
         private readonly Func<string>?[] categories;
         private readonly Dictionary<string, int>[] categoryIndex;
         private readonly double[] buffer;
         private readonly int[] combination;
 
-        public RowEncoder(TabularCodec codec, DataViewRow row, bool midpoint)
+        public RowEncoder(TabularCodec codec, DataViewRow row, bool raw)
         {
             this.codec = codec;
             this.row = row;
-            this.midpoint = midpoint;
+            this.raw = raw;
             int count = codec.Columns.Count;
             numbers = new Action<Span<double>>?[count];
             categories = new Func<string>?[count];
@@ -85,9 +86,9 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
                         return false;
                     }
                     if (column.Kind == ColumnKind.Context)
-                        context[contextOffset + j] = (float)((value - column.Low[j]) / column.High[j]);
+                        context[contextOffset + j] = (float)(raw ? value : (value - column.Low[j]) / column.High[j]);
                     else
-                        data[dataOffset + j] = (float)(column.Kind == ColumnKind.Integer && midpoint ? value + 0.5 : value);
+                        data[dataOffset + j] = (float)value;
                 }
                 dataOffset += column.DataWidth;
                 contextOffset += column.ContextWidth;

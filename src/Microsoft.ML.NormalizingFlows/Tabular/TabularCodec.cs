@@ -49,12 +49,43 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
         public float[] IntegerMask() => Columns.Where(c => c.DataWidth > 0)
             .SelectMany(c => Enumerable.Repeat(c.Kind == ColumnKind.Integer ? 1f : 0f, c.Size)).ToArray();
 
+        /// <summary>
+        /// Each context slot's shift and scale: a numeric context value <c>v</c> enters the flow as <c>(v - shift) / scale</c>
+        /// (its training mean and standard deviation); a category's one-hot slot as it is (shift 0, scale 1).
+        /// </summary>
+        public (double[] Shift, double[] Scale) ContextStandardization()
+        {
+            var shift = new double[ContextWidth];
+            var scale = new double[ContextWidth];
+            int offset = 0;
+            foreach (TabularColumn column in Columns)
+            {
+                for (int j = 0; j < column.ContextWidth; j++)
+                    (shift[offset + j], scale[offset + j]) = column.Kind == ColumnKind.Context ? (column.Low[j], column.High[j]) : (0, 1);
+                offset += column.ContextWidth;
+            }
+            return (shift, scale);
+        }
+
+        /// <summary>Where each categorical column's one-hot block starts in a context row, in table order.</summary>
+        public int[] CategoricalContextOffsets()
+        {
+            var offsets = new List<int>();
+            int offset = 0;
+            foreach (TabularColumn column in Columns)
+            {
+                if (column.Kind == ColumnKind.Categorical) offsets.Add(offset);
+                offset += column.ContextWidth;
+            }
+            return offsets.ToArray();
+        }
+
         /// <summary>The names of the flow row's slots: column names, with the slot index for vectors.</summary>
         public string[] DataSlotNames() => Columns.Where(c => c.DataWidth > 0)
             .SelectMany(c => c.IsVector ? Enumerable.Range(0, c.Size).Select(j => $"{c.Name}[{j}]") : new[] { c.Name }).ToArray();
 
         /// <summary>A reader of rows of <paramref name="row"/>'s schema into flow rows and context rows.</summary>
-        public RowEncoder Bind(DataViewRow row, bool midpoint) => new(this, row, midpoint);
+        public RowEncoder Bind(DataViewRow row, bool raw) => new(this, row, raw);
 
         /// <summary>The context row of one combination of categories (numeric context left at its mean, 0).</summary>
         public void WriteContext(ReadOnlySpan<int> combination, Span<float> context)

@@ -1,3 +1,4 @@
+using TorchSharp;
 using Microsoft.ML.NormalizingFlows.Layers;
 using static TorchSharp.torch;
 
@@ -48,6 +49,22 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
             Assert.AreEqual(ScalarType.Float64, flow.Sample(5).dtype);
             var e = Assert.ThrowsExactly<ArgumentException>(() => flow.LogDensity(randn(4, 2)));
             StringAssert.Contains(e.Message, "Float64");
+        }
+
+        [TestMethod]
+        public void TheElementTypeFollowsConversionsOfTheFlowAndOfAModuleHoldingIt()
+        {
+            using var scope = NewDisposeScope();
+            using NormalizingFlow flow = RandomFlow(2);
+            Assert.AreEqual(ScalarType.Float32, flow.LogDensity(randn(3, 2)).dtype);
+            flow.to(ScalarType.Float64);
+            Assert.AreEqual(ScalarType.Float64, flow.ElementType);
+            Assert.AreEqual(ScalarType.Float64, flow.LogDensity(randn(3, 2, dtype: ScalarType.Float64)).dtype);
+            using var conditional = new ConditionalNormalizingFlow(RandomFlow(2), contextDimension: 1);
+            Assert.AreEqual(ScalarType.Float32, conditional.Flow.ElementType);
+            conditional.to(ScalarType.Float64);
+            Assert.AreEqual(ScalarType.Float64, conditional.Flow.ElementType, "converting the module that holds the flow converts it too");
+            Assert.AreEqual(ScalarType.Float64, conditional.LogDensity(randn(3, 2, dtype: ScalarType.Float64), ones(3, 1, dtype: ScalarType.Float64)).dtype);
         }
 
         [TestMethod]

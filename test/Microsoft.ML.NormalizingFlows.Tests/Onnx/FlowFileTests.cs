@@ -114,6 +114,10 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
             NormalizingFlowTransformer flow = FitPipeline().LastTransformer;
             Assert.IsNull(OnnxChecker.Check(flow.ExportDensityOnnx()));
             Assert.IsNull(OnnxChecker.Check(flow.ExportSamplingOnnx()));
+            // A flow over a table with a class and a numeric context: its density graph holds the categories' table.
+            using NormalizingFlowTransformer tabular = Tabular.TabularGraphTests.Fit(Ml, Ml.Data.LoadFromEnumerable(Tabular.TabularGraphTests.Rows(500, 1)));
+            Assert.IsNull(OnnxChecker.Check(tabular.ExportDensityOnnx()));
+            Assert.IsNull(OnnxChecker.Check(tabular.ExportSamplingOnnx()));
         }
 
         // A valid ONNX model that is not a flow file: ML.NET's own export of a Concatenate.

@@ -5,7 +5,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Tabular
     [TestClass]
     public sealed class GenerateTests
     {
-        private static readonly string[] CustomerColumns =
+        internal static readonly string[] CustomerColumns =
             { nameof(CustomerRow.Age), nameof(CustomerRow.Income), nameof(CustomerRow.Visits), nameof(CustomerRow.Position), nameof(CustomerRow.City), nameof(CustomerRow.Member) };
 
         internal static NormalizingFlowEstimator.Options Small(int epochs) => new()
