@@ -20,7 +20,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
             new("wine (cultivars 0 and 1 normal, cultivar 2 anomalous)", "wine.csv", "cultivar", v => v == 2),
         };
 
-        public static int Example(string outputFolder, int seeds)
+        public static int Example(string outputFolder, int seeds, double averageDecay = 0)
         {
             Directory.CreateDirectory(outputFolder);
             Console.WriteLine("| data | method | AUC (mean ± std) | detection rate at 5 false positives (mean ± std) |");
@@ -41,7 +41,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
                     SchemaDefinition schema = Row.Schema(features.Length);
                     IDataView trainView = ml.Data.LoadFromEnumerable(train, schema), testView = ml.Data.LoadFromEnumerable(test, schema);
 
-                    IDataView flowScored = FitFlow(ml, trainView, seed, trim: 0).Transform(testView);
+                    IDataView flowScored = FitFlow(ml, trainView, seed, trim: 0, averageDecay).Transform(testView);
                     AnomalyDetectionMetrics flowMetrics = ml.AnomalyDetection.Evaluate(flowScored, falsePositiveCount: 5);
                     flowResults.Add((flowMetrics.AreaUnderRocCurve, flowMetrics.DetectionRateAtFalsePositiveCount));
 
@@ -50,7 +50,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
                     IDataView dirtyTrainView = ml.Data.LoadFromEnumerable(dirtyTrain, schema), dirtyTestView = ml.Data.LoadFromEnumerable(dirtyTest, schema);
                     foreach ((double trim, List<(double, double)> results) in new[] { (0.0, contaminatedResults), (0.1, trimmedResults) })
                     {
-                        AnomalyDetectionMetrics m = ml.AnomalyDetection.Evaluate(FitFlow(ml, dirtyTrainView, seed, trim).Transform(dirtyTestView), falsePositiveCount: 5);
+                        AnomalyDetectionMetrics m = ml.AnomalyDetection.Evaluate(FitFlow(ml, dirtyTrainView, seed, trim, averageDecay).Transform(dirtyTestView), falsePositiveCount: 5);
                         results.Add((m.AreaUnderRocCurve, m.DetectionRateAtFalsePositiveCount));
                     }
 
@@ -70,14 +70,15 @@ namespace Microsoft.ML.NormalizingFlows.Samples
             return 0;
         }
 
-        private static NormalizingFlowAnomalyModel FitFlow(MLContext ml, IDataView train, int seed, double trim) =>
+        private static NormalizingFlowAnomalyModel FitFlow(MLContext ml, IDataView train, int seed, double trim, double averageDecay) =>
             ml.AnomalyDetection.Trainers.NormalizingFlow(new NormalizingFlowAnomalyEstimator.Options
             {
                 Contamination = 0.05,
                 Flow = new NormalizingFlowEstimator.Options
                 {
                     Preset = FlowPreset.NeuralSplineCoupling, NumberOfLayers = 3, HiddenUnits = 32, MaxEpochs = 150, BatchSize = 32,
-                    LearningRate = 2e-3, ValidationFraction = 0.2, EarlyStoppingPatience = 15, Seed = seed, NumberOfThreads = 1, TrimFraction = trim,
+                    LearningRate = 2e-3, ValidationFraction = 0.2, EarlyStoppingPatience = Patience.Epochs(15, train, 0.2, 32), Seed = seed, NumberOfThreads = 1, TrimFraction = trim,
+                    AverageDecay = averageDecay,
                 },
             }).Fit(train);
 

@@ -38,7 +38,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
                 BatchSize = 32,
                 LearningRate = 2e-3,
                 ValidationFraction = 0.2,
-                EarlyStoppingPatience = 40,
+                EarlyStoppingPatience = Patience.Epochs(40, data, validationFraction: 0.2, batchSize: 32),
                 Seed = arguments.Seed,
                 NumberOfThreads = 1,
                 InvalidRows = InvalidRowHandling.Skip,
@@ -53,7 +53,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
             Console.WriteLine();
             Console.WriteLine($"Fitted in {stopwatch.Elapsed.TotalSeconds:F1} s, {history.Epochs.Count} epochs{(history.StoppedEarly ? " (stopped early)" : "")}.");
             Console.WriteLine($"Kept epoch {history.BestEpoch} of {history.Epochs.Count}: validation log-likelihood " +
-                $"{history.BestValidationLogLikelihood:F4} nats per row (data units); training {history.Epochs[history.BestEpoch - 1].TrainLogLikelihood:F4}.");
+                $"{history.BestValidationLogLikelihood:F4} nats per row (data units); training {history.Best!.TrainLogLikelihood:F4}.");
             Console.WriteLine($"Mean log-density over all {logDensity.Length} rows: {logDensity.Average():F4}; " +
                 $"lowest (most unusual row): {logDensity.Min():F4} at row {Array.IndexOf(logDensity, logDensity.Min())}.");
 

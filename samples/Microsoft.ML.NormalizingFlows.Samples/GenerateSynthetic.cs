@@ -88,7 +88,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
             ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
             {
                 LabelColumnName = nameof(Row.Class), NumberOfLayers = 4, HiddenUnits = Math.Max(32, 2 * dimension), MaxEpochs = 150,
-                BatchSize = 32, LearningRate = 1e-3, ValidationFraction = 0.15, EarlyStoppingPatience = 20, Seed = seed, NumberOfThreads = 1,
+                BatchSize = 32, LearningRate = 1e-3, ValidationFraction = 0.15, EarlyStoppingPatience = Patience.Epochs(20, train, 0.15, 32), Seed = seed, NumberOfThreads = 1,
             }).Fit(train);
 
         private static (double F1, double Accuracy) Classify(MLContext ml, IDataView train, IDataView test)

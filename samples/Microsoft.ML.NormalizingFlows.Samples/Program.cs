@@ -20,7 +20,10 @@ namespace Microsoft.ML.NormalizingFlows.Samples
                 if (args.Length > 0 && args[0] == "synthetic")
                     return GenerateSynthetic.Example(SampleArguments.Parse(args[1..]).OutputFolder, seeds: 3);
                 if (args.Length > 0 && args[0] == "anomaly")
-                    return DetectAnomalies.Example(SampleArguments.Parse(args[1..]).OutputFolder, seeds: 3);
+                {
+                    SampleArguments anomaly = SampleArguments.Parse(args[1..]);
+                    return DetectAnomalies.Example(anomaly.OutputFolder, seeds: 3, anomaly.AverageDecay);
+                }
                 return FitDensity.Example(SampleArguments.Parse(args));
             }
             catch (ArgumentException e)

@@ -1,14 +1,14 @@
 namespace Microsoft.ML.NormalizingFlows.Samples
 {
     /// <summary>Command-line options of the sample program.</summary>
-    internal sealed record SampleArguments(string? DataPath, string[] Columns, string OutputFolder, int MaxEpochs, int Seed)
+    internal sealed record SampleArguments(string? DataPath, string[] Columns, string OutputFolder, int MaxEpochs, int Seed, double AverageDecay = 0)
     {
         public const int DefaultEpochs = 400;
 
         public const string Usage =
             "usage: dotnet run --project samples/Microsoft.ML.NormalizingFlows.Samples -- " +
-            "[vi|anomaly|synthetic] [--data file.csv] [--columns a,b,...] [--output folder] [--epochs n] [--seed n]\n" +
-            "  defaults: the embedded wine data, columns flavanoids,proline, output samples/output, 400 epochs, seed 0";
+            "[vi|anomaly|synthetic] [--data file.csv] [--columns a,b,...] [--output folder] [--epochs n] [--seed n] [--average-decay x]\n" +
+            "  defaults: the embedded wine data, columns flavanoids,proline, output samples/output, 400 epochs, seed 0, no parameter averaging (anomaly)";
 
         public static SampleArguments Parse(string[] args)
         {
@@ -23,6 +23,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
                     "--output" => result with { OutputFolder = Value() },
                     "--epochs" => result with { MaxEpochs = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
                     "--seed" => result with { Seed = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
+                    "--average-decay" => result with { AverageDecay = double.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) },
                     _ => throw new ArgumentException($"Unknown argument '{args[i]}'."),
                 };
             }

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.NormalizingFlows;
+using Microsoft.ML.NormalizingFlows.Training;
 
 namespace Microsoft.ML.NormalizingFlows.Benchmarks
 {
@@ -17,22 +18,47 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
         {
             int epochs = 40;
             FlowPreset[] presets = Enum.GetValues<FlowPreset>();
+            // The training protocol: the defaults unless given (patience in steps; "epochs:N" for N epochs' worth of steps).
+            var defaults = new NormalizingFlowEstimator.Options();
+            LearningRateSchedule schedule = defaults.Schedule;
+            int warmup = defaults.WarmupSteps, interval = defaults.ValidationInterval;
+            double average = defaults.AverageDecay, weightDecay = defaults.WeightDecay;
+            string patience = defaults.EarlyStoppingPatience?.ToString(CultureInfo.InvariantCulture) ?? "auto";
+            string only = "";
+            BaseDistributionKind baseKind = defaults.BaseDistribution;
+            int components = defaults.MixtureComponents;
             for (int i = 0; i < args.Length; i++)
             {
                 switch (args[i])
                 {
                     case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--presets": presets = args[++i].Split(',').Select(Enum.Parse<FlowPreset>).ToArray(); break;
+                    case "--schedule": schedule = Enum.Parse<LearningRateSchedule>(args[++i]); break;
+                    case "--warmup": warmup = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--interval": interval = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--average": average = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--weight-decay": weightDecay = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--patience": patience = args[++i]; break;
+                    case "--data": only = args[++i]; break;
+                    case "--base": baseKind = Enum.Parse<BaseDistributionKind>(args[++i]); break;
+                    case "--components": components = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
                 }
             }
 
             Console.WriteLine($"KL gap (true minus model mean held-out log-density, nats) after at most {epochs} epochs; 5 layers x 64 units, 8 bins, batch 256, " +
-                              $"Adam 2e-3 with cosine decay, 10% validation, early stopping 10; {Environment.ProcessorCount} cores, TorchSharp threads 1");
+                              $"Adam 2e-3, schedule {schedule}, warm-up {warmup}, validation interval {interval}, patience {patience}, average {average}, " +
+                              $"weight decay {weightDecay}, base {baseKind}{(baseKind == BaseDistributionKind.GaussianMixture ? $" ({components} components)" : "")}, " +
+                              $"10% validation; {Environment.ProcessorCount} cores, TorchSharp threads 1");
             Console.WriteLine("| data | preset | KL gap (nats) | epochs run | seconds per epoch |");
             Console.WriteLine("|---|---|---|---|---|");
             foreach (GaussianMixture data in new[] { GaussianMixture.Ring(), GaussianMixture.Unequal10D() })
             {
+                if (only.Length > 0 && !data.Name.StartsWith(only, StringComparison.Ordinal)) continue;
+                long stepsPerEpoch = (long)Math.Ceiling(0.9 * data.TrainRows / 256);
+                long? patienceSteps = patience == "auto" ? null
+                    : patience.StartsWith("epochs:", StringComparison.Ordinal) ? long.Parse(patience[7..], CultureInfo.InvariantCulture) * stepsPerEpoch
+                    : long.Parse(patience, CultureInfo.InvariantCulture);
                 float[] train = data.Sample(data.TrainRows, seed: 1);
                 float[] test = data.Sample(10_000, seed: 2);
                 double trueMean = Enumerable.Range(0, 10_000).Average(i => data.LogDensity(test.AsSpan(i * data.Dimension, data.Dimension)));
@@ -43,11 +69,12 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                     using NormalizingFlowTransformer model = ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
                     {
                         Preset = preset, NumberOfLayers = 5, HiddenUnits = 64, NumberOfBins = 8, MaxEpochs = epochs, BatchSize = 256,
-                        LearningRate = 2e-3, ValidationFraction = 0.1, EarlyStoppingPatience = 10, Seed = 1, NumberOfThreads = 1,
+                        LearningRate = 2e-3, ValidationFraction = 0.1, EarlyStoppingPatience = patienceSteps, Seed = 1, NumberOfThreads = 1,
+                        BaseDistribution = baseKind, MixtureComponents = components, Schedule = schedule, WarmupSteps = warmup, ValidationInterval = interval, AverageDecay = average, WeightDecay = weightDecay,
                     }).Fit(FeatureRows.Load(ml, train, data.Dimension));
                     double seconds = watch.Elapsed.TotalSeconds;
                     double modelMean = model.Transform(FeatureRows.Load(ml, test, data.Dimension)).GetColumn<float>("LogDensity").Average(v => (double)v);
-                    int run = model.TrainingHistory.Epochs.Count;
+                    int run = model.TrainingHistory.Epochs[^1].Epoch;
                     Console.WriteLine(FormattableString.Invariant($"| {data.Name} | {preset} | {trueMean - modelMean:F4} | {run} | {seconds / run:F2} |"));
                 }
             }

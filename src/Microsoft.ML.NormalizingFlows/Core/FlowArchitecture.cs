@@ -30,6 +30,9 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>Independent Student-t features with trainable degrees of freedom (heavy tails, for data with outliers).</summary>
         StudentT,
+
+        /// <summary>A mixture of diagonal Gaussians with trainable weights (multimodal data), started by seeded k-means on the latents.</summary>
+        GaussianMixture,
     }
 
     /// <summary>The architecture of a preset flow. Each range is checked by <see cref="Validate"/>.</summary>
@@ -68,6 +71,9 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>The base distribution. Default <see cref="BaseDistributionKind.StandardNormal"/>.</summary>
         public BaseDistributionKind BaseDistribution { get; init; } = BaseDistributionKind.StandardNormal;
 
+        /// <summary>Components of a <see cref="BaseDistributionKind.GaussianMixture"/> base. Range: 1 to 1024. Default 8.</summary>
+        public int MixtureComponents { get; init; } = 8;
+
         /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting outside its range.</summary>
         public void Validate()
         {
@@ -79,6 +85,7 @@ namespace Microsoft.ML.NormalizingFlows
             Training.MaximumLikelihoodOptions.Check(TailBound > 0 && TailBound <= 100, nameof(TailBound), TailBound, "greater than 0 and at most 100");
             Training.MaximumLikelihoodOptions.Check(LogScaleBound > 0 && LogScaleBound <= 20, nameof(LogScaleBound), LogScaleBound, "greater than 0 and at most 20");
             Training.MaximumLikelihoodOptions.Check(Enum.IsDefined(BaseDistribution), nameof(BaseDistribution), BaseDistribution, "one of the BaseDistributionKind values");
+            Training.MaximumLikelihoodOptions.Check(MixtureComponents is >= 1 and <= 1024, nameof(MixtureComponents), MixtureComponents, "from 1 to 1024");
         }
     }
 }

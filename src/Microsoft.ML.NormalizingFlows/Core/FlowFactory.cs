@@ -59,6 +59,7 @@ namespace Microsoft.ML.NormalizingFlows
             {
                 BaseDistributionKind.DiagonalGaussian => new DiagonalGaussian(dimension),
                 BaseDistributionKind.StudentT => new StudentT(dimension),
+                BaseDistributionKind.GaussianMixture => new GaussianMixture(dimension, a.MixtureComponents, seed),
                 _ => new StandardNormal(dimension),
             };
             var flow = new NormalizingFlow(baseDistribution, layers);

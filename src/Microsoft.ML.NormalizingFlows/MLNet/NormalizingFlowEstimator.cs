@@ -1,3 +1,4 @@
+using Microsoft.ML.NormalizingFlows.Distributions;
 using Microsoft.ML.NormalizingFlows.Layers;
 using Microsoft.ML.NormalizingFlows.Onnx;
 using Microsoft.ML.NormalizingFlows.Tabular;
@@ -121,6 +122,10 @@ namespace Microsoft.ML.NormalizingFlows
             try
             {
                 using Tensor mask = tensor(integerMask.Concat(new float[contextWidth]).ToArray()).to_type(type);
+                if (flow.BaseDistribution is GaussianMixture mixture)
+                    using (NewDisposeScope())
+                    using (no_grad())
+                        mixture.InitializeFrom(flow.ToLatent(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5), options.Seed);
                 if (conditional is not null)
                     using (NewDisposeScope())
                         conditional.InitializeMeans(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5, initRows.narrow(1, dimension, contextWidth));
@@ -190,6 +195,10 @@ namespace Microsoft.ML.NormalizingFlows
             return Standardize(mean, scale, train.Length, integerMask, slotNames);
         }
 
+        // The smallest spread a slot may have, relative to its mean (one float32 step) and in absolute terms (float32's normal range).
+        private const double MinimumRelativeSpread = 1e-7;
+        private const double MinimumSpread = 1e-30;
+
         // Turns per-slot means and sums of squared deviations over n rows into the standardization's mean and scale.
         private (double[] Mean, double[] Scale) Standardize(double[] mean, double[] squares, long n, float[] integerMask, string[]? slotNames)
         {
@@ -203,9 +212,11 @@ namespace Microsoft.ML.NormalizingFlows
                     variance += 1.0 / 12;
                 }
                 scale[j] = Math.Sqrt(variance);
-                if (!(scale[j] > 1e-12 * Math.Max(1, Math.Abs(mean[j]))) || !double.IsFinite(scale[j]))
+                // Relative to the values' own float32 resolution (about 1e-7 |mean|), not to an absolute threshold: a real
+                // spread of 1e-13 around 0 is a density; a spread below one float32 step of the values is not.
+                if (!(scale[j] > Math.Max(MinimumRelativeSpread * Math.Abs(mean[j]), MinimumSpread)) || !double.IsFinite(scale[j]))
                     throw new InvalidOperationException($"{(slotNames is null ? $"Slot {j} of feature column '{options.FeatureColumnName}'" : $"Column slot '{slotNames[j]}'")} is constant " +
-                        $"(every training row holds {mean[j]}), so it has no density. Drop it from the input " +
+                        $"(every training row holds {mean[j]}{(scale[j] > 0 ? $", up to a spread of {scale[j]:G3}, below float32's resolution of such values" : "")}), so it has no density. Drop it from the input " +
                         "(for example with mlContext.Transforms.SelectFeatures or by leaving it out of Concatenate or InputColumnNames).");
             }
             return (mean, scale);

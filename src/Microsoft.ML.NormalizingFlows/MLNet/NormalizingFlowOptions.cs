@@ -10,6 +10,9 @@ namespace Microsoft.ML.NormalizingFlows
         /// </summary>
         public sealed class Options
         {
+            // The training options' defaults are MaximumLikelihoodOptions's: one place.
+            private static readonly MaximumLikelihoodOptions TrainingDefaults = new();
+
             /// <summary>The input column: a known-size vector of Single. Default "Features".</summary>
             public string FeatureColumnName = DefaultColumnNames.Features;
 
@@ -102,20 +105,41 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>The base distribution. Default <see cref="BaseDistributionKind.StandardNormal"/>; <see cref="BaseDistributionKind.StudentT"/> for heavy-tailed data.</summary>
             public BaseDistributionKind BaseDistribution = BaseDistributionKind.StandardNormal;
 
+            /// <summary>Components of a <see cref="BaseDistributionKind.GaussianMixture"/> base (seeded k-means on the first rows' latents starts them). Range: 1 to 1024. Default 8.</summary>
+            public int MixtureComponents = 8;
+
             /// <summary>The most passes over the training rows. Range: 1 to 100000. Default 100.</summary>
-            public int MaxEpochs = 100;
+            public int MaxEpochs = TrainingDefaults.MaxEpochs;
+
+            /// <summary>The most optimizer steps, or <c>null</c> for <see cref="MaxEpochs"/> passes; the fit stops at the first limit reached. Range: 1 or more. Default null.</summary>
+            public long? MaxSteps = TrainingDefaults.MaxSteps;
+
+            /// <summary>The most wall-clock time for the optimizer steps, or <c>null</c> for no limit (the fit keeps its best parameters so far). Range: greater than 0. Default null.</summary>
+            public TimeSpan? TimeBudget = TrainingDefaults.TimeBudget;
 
             /// <summary>Rows per optimizer step. Range: 1 to 1048576. Default 256.</summary>
-            public int BatchSize = 256;
+            public int BatchSize = TrainingDefaults.BatchSize;
 
             /// <summary>Adam's step size. Range: greater than 0, at most 1. Default 1e-3.</summary>
-            public double LearningRate = 1e-3;
+            public double LearningRate = TrainingDefaults.LearningRate;
 
-            /// <summary>How the learning rate changes over the fit. Default <see cref="LearningRateSchedule.Cosine"/> (to 1% over MaxEpochs).</summary>
-            public LearningRateSchedule Schedule = LearningRateSchedule.Cosine;
+            /// <summary>How the learning rate changes over the fit. Default <see cref="LearningRateSchedule.Cosine"/> (to 1% at the step budget).</summary>
+            public LearningRateSchedule Schedule = TrainingDefaults.Schedule;
+
+            /// <summary>Steps of linear learning-rate warm-up at the start. Range: 0 or more. Default 0.</summary>
+            public int WarmupSteps = TrainingDefaults.WarmupSteps;
+
+            /// <summary>Decoupled weight decay (AdamW); 0 is plain Adam. Range: 0 to 1. Default 0.</summary>
+            public double WeightDecay = TrainingDefaults.WeightDecay;
+
+            /// <summary>Decay of the moving average of the parameters that validation evaluates and the fit keeps; 0 keeps the trained parameters. Range: 0 to less than 1. Default 0 (0.99 helps large fits; see the README).</summary>
+            public double AverageDecay = TrainingDefaults.AverageDecay;
+
+            /// <summary>Optimizer steps between validation reports; 0 reports once per epoch. Range: 0 or more. Default 0.</summary>
+            public int ValidationInterval = TrainingDefaults.ValidationInterval;
 
             /// <summary>The largest allowed global gradient norm; 0 turns clipping off. Range: 0 or more. Default 10.</summary>
-            public double GradientClipNorm = 10;
+            public double GradientClipNorm = TrainingDefaults.GradientClipNorm;
 
             /// <summary>
             /// Robust fitting on contaminated data: the fraction of each batch's lowest-density rows left out of that
@@ -129,8 +153,11 @@ namespace Microsoft.ML.NormalizingFlows
             /// </summary>
             public double ValidationFraction = 0.1;
 
-            /// <summary>Epochs without a better validation log-likelihood before stopping; 0 never stops early. Range: 0 or more. Default 10.</summary>
-            public int EarlyStoppingPatience = 10;
+            /// <summary>
+            /// Optimizer steps without a better validation log-likelihood before stopping; 0 never stops early; <c>null</c> a
+            /// quarter of the step budget (at least 10 validation intervals). Range: null, 0 or more. Default null.
+            /// </summary>
+            public long? EarlyStoppingPatience = TrainingDefaults.EarlyStoppingPatience;
 
             /// <summary>Seeds initialization, permutations, the validation split and shuffling: a seed gives identical models. Default 0.</summary>
             public int Seed;
@@ -241,14 +268,21 @@ namespace Microsoft.ML.NormalizingFlows
                 ResidualBlocks = ResidualBlocks,
                 ActNorm = ActNorm,
                 BaseDistribution = BaseDistribution,
+                MixtureComponents = MixtureComponents,
             };
 
             internal MaximumLikelihoodOptions ToTrainingOptions(Action<string>? log) => new()
             {
                 MaxEpochs = MaxEpochs,
+                MaxSteps = MaxSteps,
+                TimeBudget = TimeBudget,
                 BatchSize = BatchSize,
                 LearningRate = LearningRate,
                 Schedule = Schedule,
+                WarmupSteps = WarmupSteps,
+                WeightDecay = WeightDecay,
+                AverageDecay = AverageDecay,
+                ValidationInterval = ValidationInterval,
                 GradientClipNorm = GradientClipNorm,
                 TrimFraction = TrimFraction,
                 EarlyStoppingPatience = EarlyStoppingPatience,

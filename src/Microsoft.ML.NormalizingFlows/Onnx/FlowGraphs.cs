@@ -73,8 +73,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 $"Layer {index} ({layer.GetType().Name}) writes its graph by hand, in float32; a float64 graph needs layers derived from ExportableFlowLayer.");
 
         private static IOnnxExportableDistribution Exportable(OnnxGraph graph, BaseDistribution distribution) =>
-            !graph.Float64 || distribution is StandardNormal or DiagonalGaussian or StudentT ? Exportable(distribution) : throw new NotSupportedException(
-                $"The base distribution ({distribution.GetType().Name}) writes its graph in float32; a float64 graph supports StandardNormal, DiagonalGaussian and StudentT.");
+            !graph.Float64 || distribution is StandardNormal or DiagonalGaussian or StudentT or GaussianMixture ? Exportable(distribution) : throw new NotSupportedException(
+                $"The base distribution ({distribution.GetType().Name}) writes its graph in float32; a float64 graph supports StandardNormal, DiagonalGaussian, StudentT and GaussianMixture.");
 
         internal static string? Sum(OnnxGraph graph, string? a, string? b) => a is null ? b : b is null ? a : graph.Add(a, b);
     }

@@ -31,6 +31,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             [StandardNormal.TypeName] = StandardNormal.Create,
             [DiagonalGaussian.TypeName] = DiagonalGaussian.Create,
             [StudentT.TypeName] = StudentT.Create,
+            [GaussianMixture.TypeName] = GaussianMixture.Create,
         };
 
         /// <summary>Registers (or replaces) the factory of a layer type.</summary>

@@ -76,6 +76,16 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
 
         public string SumLast(string a) => g.Node("ReduceSum", new[] { a, LastAxis() }, ("keepdims", 0));
 
+        // ReduceMax takes its axes as an attribute up to opset 17, and so in ML.NET's opset 12 too.
+        public string MaxLast(string a)
+        {
+            string output = g.Node("ReduceMax", new[] { a }, ("keepdims", 0));
+            var axes = new global::Onnx.AttributeProto { Name = "axes", Type = global::Onnx.AttributeProto.Types.AttributeType.Ints };
+            axes.Ints.Add(-1);
+            g.Proto.Node[^1].Attribute.Add(axes);
+            return output;
+        }
+
         public string SoftmaxLast(string a) => g.Node("Softmax", new[] { a }, ("axis", -1));
 
         public string CumSumLast(string a) => g.Node("CumSum", new[] { a, Index(-1) });

@@ -76,6 +76,9 @@ namespace Microsoft.ML.NormalizingFlows.Ops
         /// <summary>The sum over the last axis, which is removed.</summary>
         V SumLast(V a);
 
+        /// <summary>The maximum over the last axis, which is removed.</summary>
+        V MaxLast(V a);
+
         /// <summary>Softmax over the last axis.</summary>
         V SoftmaxLast(V a);
 

@@ -56,6 +56,8 @@ namespace Microsoft.ML.NormalizingFlows.Ops
 
         public Tensor SumLast(Tensor a) => a.sum(-1);
 
+        public Tensor MaxLast(Tensor a) => a.amax(new long[] { -1 });
+
         public Tensor SoftmaxLast(Tensor a) => a.softmax(-1);
 
         public Tensor CumSumLast(Tensor a) => a.cumsum(-1);

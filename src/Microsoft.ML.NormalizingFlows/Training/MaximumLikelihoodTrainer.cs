@@ -81,79 +81,96 @@ namespace Microsoft.ML.NormalizingFlows.Training
             using var fitScope = NewDisposeScope();
             using TorchThreads threads = TorchThreads.Use(options.NumberOfThreads);
             Parameter[] parameters = model.parameters().ToArray();
-            using var optimizer = optim.Adam(parameters, options.LearningRate);
+            using OptimizerHelper optimizer = options.WeightDecay > 0
+                ? optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay)
+                : optim.Adam(parameters, options.LearningRate);
             using Generator generator = new Generator().manual_seed(options.Seed);
 
             long rows = batches.TrainingRows;
             long stepsPerEpoch = (rows + options.BatchSize - 1) / options.BatchSize;
-            var scheduler = StepGuards.Scheduler(optimizer, options.Schedule, options.LearningRate, stepsPerEpoch * options.MaxEpochs);
-            long steps = 0;
-            var epochs = new List<TrainingProgress>();
+            long budget = Math.Min(options.MaxSteps ?? long.MaxValue, stepsPerEpoch * options.MaxEpochs);
+            long interval = options.ValidationInterval > 0 ? options.ValidationInterval : stepsPerEpoch;
+            long patience = options.EarlyStoppingPatience ?? Math.Max(10 * interval, budget / 4);
+            var plan = new LearningRatePlan(options.Schedule, options.LearningRate, options.WarmupSteps, budget);
+            ParameterAverage? average = options.AverageDecay > 0 ? new ParameterAverage(parameters, options.AverageDecay) : null;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+
+            long steps = 0, bestStep = 0;
+            var reports = new List<TrainingProgress>();
             double bestValidation = double.NegativeInfinity;
-            int bestEpoch = 0, epochsWithoutImprovement = 0;
-            bool stoppedEarly = false;
+            int bestReport = -1;
+            string? stopReason = null;
             Tensor[]? bestParameters = null;
+            double lossSum = 0;
+            long seen = 0;
+
+            // Validates (the averaged parameters when averaging), keeps the best, reports; returns whether patience ran out.
+            bool Report(int epoch)
+            {
+                double validationLogLikelihood = !hasValidation ? double.NaN
+                    : average is null ? MeanLogDensity(logDensity, batches.Validation(EvaluationBatchSize))
+                    : average.WithAverage(() => MeanLogDensity(logDensity, batches.Validation(EvaluationBatchSize)));
+                if (hasValidation && !double.IsFinite(validationLogLikelihood))
+                    throw new TrainingDivergedException(epoch, steps, "validation log-likelihood", validationLogLikelihood);
+                bool isBest = hasValidation && validationLogLikelihood > bestValidation;
+                if (isBest || !hasValidation)
+                {
+                    bestValidation = validationLogLikelihood;
+                    bestReport = reports.Count;
+                    bestStep = steps;
+                    if (hasValidation) bestParameters = Snapshot(average?.Values ?? parameters, bestParameters);
+                }
+                plan.Observe(isBest);
+                var progress = new TrainingProgress(epoch, options.MaxEpochs, steps, seen == 0 ? double.NaN : -lossSum / seen, validationLogLikelihood, isBest);
+                (lossSum, seen) = (0, 0);
+                reports.Add(progress);
+                options.Progress?.Report(progress);
+                options.Log?.Invoke(progress.ToString());
+                return hasValidation && patience > 0 && steps - bestStep >= patience;
+            }
+
             try
             {
                 model.train();
-                for (int epoch = 1; epoch <= options.MaxEpochs; epoch++)
+                for (int epoch = 1; epoch <= options.MaxEpochs && stopReason is null; epoch++)
                 {
-                    double lossSum = 0;
-                    long seen = 0;
                     foreach (Tensor batch in batches.Epoch(epoch, options.BatchSize, generator))
                     {
                         using (batch)
                         {
                             options.CancellationToken.ThrowIfCancellationRequested();
                             long count = batch.shape[0];
+                            foreach (var group in optimizer.ParamGroups) group.LearningRate = plan.At(steps);
                             steps++;
                             double loss = Step(logDensity, optimizer, parameters, batch, options, epoch, steps, dequantizationMask, generator);
-                            scheduler?.step();
+                            average?.Update(steps);
                             if (steps % NativeHeap.StepsBetweenTrims == 0) NativeHeap.Trim();
                             lossSum += loss * count;
                             seen += count;
                         }
+                        bool last = steps >= budget || (options.TimeBudget is TimeSpan time && clock.Elapsed >= time);
+                        if (options.ValidationInterval > 0 && (steps % interval == 0 || last) && Report(epoch))
+                            stopReason = "stopped early";
+                        if (last) stopReason ??= steps >= budget ? "reached the step budget" : "reached the time budget";
+                        if (stopReason is not null) break;
                     }
-
-                    double validationLogLikelihood = hasValidation ? MeanLogDensity(logDensity, batches.Validation(EvaluationBatchSize)) : double.NaN;
-                    if (hasValidation && !double.IsFinite(validationLogLikelihood))
-                        throw new TrainingDivergedException(epoch, steps, "validation log-likelihood", validationLogLikelihood);
-                    bool isBest = hasValidation && validationLogLikelihood > bestValidation;
-                    if (isBest || !hasValidation)
-                    {
-                        bestValidation = validationLogLikelihood;
-                        bestEpoch = epoch;
-                        epochsWithoutImprovement = 0;
-                        if (hasValidation) bestParameters = Snapshot(parameters, bestParameters);
-                    }
-                    else
-                    {
-                        epochsWithoutImprovement++;
-                    }
-
-                    var progress = new TrainingProgress(epoch, options.MaxEpochs, steps, -lossSum / seen, validationLogLikelihood, isBest);
-                    epochs.Add(progress);
-                    options.Progress?.Report(progress);
-                    options.Log?.Invoke(progress.ToString());
-
-                    if (hasValidation && options.EarlyStoppingPatience > 0 && epochsWithoutImprovement >= options.EarlyStoppingPatience)
-                    {
-                        stoppedEarly = epoch < options.MaxEpochs;
-                        break;
-                    }
+                    if (options.ValidationInterval == 0 && Report(epoch) && epoch < options.MaxEpochs) stopReason ??= "stopped early";
                 }
 
                 if (bestParameters is not null) Restore(parameters, bestParameters);
+                else if (average is not null) Restore(parameters, average.Values);
             }
             finally
             {
                 model.eval();
             }
 
-            var history = new TrainingHistory(epochs, bestEpoch, stoppedEarly);
+            bool stoppedEarly = stopReason is "stopped early" or "reached the time budget" && steps < budget;
+            var history = new TrainingHistory(reports, Math.Max(bestReport, 0), stoppedEarly);
+            string ending = $"finished after {steps} steps ({reports[^1].Epoch} epochs{(stopReason is null or "reached the step budget" ? "" : ", " + stopReason)})";
             options.Log?.Invoke(!hasValidation
-                ? $"finished after {epochs.Count} epochs ({steps} steps): train log-likelihood {history.FinalTrainLogLikelihood:F4}"
-                : $"finished after {epochs.Count} epochs ({steps} steps){(stoppedEarly ? ", stopped early" : "")}: kept epoch {bestEpoch}, validation log-likelihood {history.BestValidationLogLikelihood:F4}");
+                ? $"{ending}: train log-likelihood {history.FinalTrainLogLikelihood:F4}"
+                : $"{ending}: kept step {bestStep} (epoch {history.BestEpoch}), validation log-likelihood {history.BestValidationLogLikelihood:F4}");
             return history;
         }
 
@@ -210,7 +227,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
                 throw new ArgumentException($"Rows must have shape [N, {width}] with N >= 1; got [{string.Join(", ", rows.shape)}].", name);
         }
 
-        private static Tensor[] Snapshot(Parameter[] parameters, Tensor[]? previous)
+        private static Tensor[] Snapshot(IReadOnlyList<Tensor> parameters, Tensor[]? previous)
         {
             if (previous is not null)
                 foreach (Tensor t in previous) t.Dispose();
@@ -218,7 +235,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
             return parameters.Select(p => p.clone()).ToArray();
         }
 
-        private static void Restore(Parameter[] parameters, Tensor[] values)
+        private static void Restore(Parameter[] parameters, IReadOnlyList<Tensor> values)
         {
             using var noGrad = no_grad();
             for (int i = 0; i < parameters.Length; i++) parameters[i].copy_(values[i]);

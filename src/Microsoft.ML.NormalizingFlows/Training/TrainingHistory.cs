@@ -2,35 +2,42 @@ using System.Text.Json.Nodes;
 
 namespace Microsoft.ML.NormalizingFlows.Training
 {
-    /// <summary>What a maximum-likelihood fit did: one entry per epoch and the epoch whose parameters were kept.</summary>
+    /// <summary>What a maximum-likelihood fit did: one report per validation interval (per epoch by default) and the report whose parameters were kept.</summary>
     public sealed class TrainingHistory
     {
-        internal TrainingHistory(IReadOnlyList<TrainingProgress> epochs, int bestEpoch, bool stoppedEarly)
+        private readonly int bestReport;
+
+        internal TrainingHistory(IReadOnlyList<TrainingProgress> reports, int bestReport, bool stoppedEarly)
         {
-            Epochs = epochs;
-            BestEpoch = bestEpoch;
+            Epochs = reports;
+            this.bestReport = bestReport;
             StoppedEarly = stoppedEarly;
         }
 
-        /// <summary>The progress after each epoch, in order.</summary>
+        /// <summary>The progress reports, in order: one per validation interval (<c>ValidationInterval</c> steps, or each epoch by default).</summary>
         public IReadOnlyList<TrainingProgress> Epochs { get; }
 
-        /// <summary>The 1-based epoch whose parameters the model holds (the last epoch when there was no validation data).</summary>
-        public int BestEpoch { get; }
+        /// <summary>The report whose parameters the model holds (the last one when there was no validation data), or <c>null</c> without reports.</summary>
+        public TrainingProgress? Best => Epochs.Count == 0 ? null : Epochs[bestReport];
 
-        /// <summary>Whether early stopping ended the fit before the epoch limit.</summary>
+        /// <summary>The 1-based epoch of the kept parameters' report (0 without reports).</summary>
+        public int BestEpoch => Best?.Epoch ?? 0;
+
+        /// <summary>The optimizer step of the kept parameters' report (0 without reports).</summary>
+        public long BestStep => Best?.Steps ?? 0;
+
+        /// <summary>Whether early stopping or the time budget ended the fit before its epoch and step limits.</summary>
         public bool StoppedEarly { get; }
 
         /// <summary>The validation log-likelihood of the kept parameters (mean nats per row), or NaN without validation data.</summary>
-        public double BestValidationLogLikelihood =>
-            Epochs.Count == 0 ? double.NaN : Epochs[BestEpoch - 1].ValidationLogLikelihood;
+        public double BestValidationLogLikelihood => Best?.ValidationLogLikelihood ?? double.NaN;
 
-        /// <summary>The training log-likelihood of the last epoch (mean nats per row).</summary>
+        /// <summary>The training log-likelihood of the last report (mean nats per row of the batches since the report before).</summary>
         public double FinalTrainLogLikelihood => Epochs.Count == 0 ? double.NaN : Epochs[^1].TrainLogLikelihood;
 
         internal JsonObject ToJson() => new()
         {
-            ["bestEpoch"] = BestEpoch,
+            ["best"] = bestReport,
             ["stoppedEarly"] = StoppedEarly,
             ["epochs"] = new JsonArray(Epochs.Select(e => (JsonNode)new JsonArray(
                 e.Epoch, e.MaxEpochs, e.Steps, Finite(e.TrainLogLikelihood), Finite(e.ValidationLogLikelihood), e.IsBest)).ToArray()),
@@ -43,7 +50,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
                 return new TrainingProgress(e[0]!.GetValue<int>(), e[1]!.GetValue<int>(), e[2]!.GetValue<long>(),
                     e[3]?.GetValue<double>() ?? double.NaN, e[4]?.GetValue<double>() ?? double.NaN, e[5]!.GetValue<bool>());
             }).ToArray(),
-            json["bestEpoch"]!.GetValue<int>(), json["stoppedEarly"]!.GetValue<bool>());
+            json["best"]?.GetValue<int>() ?? json["bestEpoch"]!.GetValue<int>() - 1, json["stoppedEarly"]!.GetValue<bool>());
 
         // JSON has no NaN: missing values are written as null.
         private static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;

@@ -17,7 +17,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
             "MaskedAutoregressive", "MaskedAutoregressive residual", "InverseAutoregressive", "SplineAutoregressive", "ActNorm",
             "LUInvertibleLinear", "PlanarLayer", "RadialLayer",
             "Preset RealNvp", "Preset NeuralSplineCoupling", "Preset NeuralSplineAutoregressive", "Preset MaskedAutoregressive",
-            "Preset InverseAutoregressive", "Base DiagonalGaussian", "Base StudentT", "ElementwiseAffine (user layer)",
+            "Preset InverseAutoregressive", "Base DiagonalGaussian", "Base StudentT", "Base GaussianMixture", "ElementwiseAffine (user layer)",
             "AffineCoupling context", "SplineCoupling context", "MaskedAutoregressive context", "SplineAutoregressive context",
         };
 

@@ -98,6 +98,30 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
         }
 
         [TestMethod]
+        public void AFeatureWithATinyRealSpreadFitsItsDensity()
+        {
+            // Slot 1 is 1e-13 N(0, 1): a real spread far below any absolute threshold, but many float32 steps of its values.
+            var random = new Random(3);
+            float[] Draw(int rows) => Enumerable.Range(0, 2 * rows).Select(i => (float)(Synthetic.Normal(random) * (i % 2 == 0 ? 1 : 1e-13))).ToArray();
+            float[] train = Draw(2000), test = Draw(1000);
+            using var model = Estimator(o => { o.Preset = FlowPreset.RealNvp; o.MaxEpochs = 20; }).Fit(Rows.ToDataView(ml, train, 2));
+            double fitted = model.Transform(Rows.ToDataView(ml, test, 2)).GetColumn<float>("LogDensity").Average(v => (double)v);
+            double truth = Enumerable.Range(0, 1000).Average(i =>
+                -0.5 * test[2 * i] * test[2 * i] - 0.5 * Math.Pow(test[2 * i + 1] / 1e-13, 2) - Math.Log(1e-13) - Math.Log(2 * Math.PI));
+            Assert.AreEqual(truth, fitted, 0.1, "mean held-out log-density against the true density (about +27.1 nats)");
+        }
+
+        [TestMethod]
+        public void ASpreadBelowTheValuesFloat32ResolutionIsConstant()
+        {
+            float[] values = Synthetic.TwoMoons(100, 0.1, 1);
+            for (int i = 0; i < 100; i++) values[2 * i + 1] = i % 10 == 0 ? 1000f + 0.00006103515625f : 1000f; // every tenth row one float32 step up
+            var e = Assert.ThrowsExactly<InvalidOperationException>(() => Estimator().Fit(Rows.ToDataView(ml, values, 2)));
+            StringAssert.Contains(e.Message, "Slot 1 of feature column 'Features' is constant");
+            StringAssert.Contains(e.Message, "below float32's resolution");
+        }
+
+        [TestMethod]
         public void AConstantFeatureIsNamedBySlot()
         {
             float[] values = Synthetic.TwoMoons(100, 0.1, 1);
