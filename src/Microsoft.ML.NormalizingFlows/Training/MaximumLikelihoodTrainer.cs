@@ -129,11 +129,13 @@ namespace Microsoft.ML.NormalizingFlows.Training
                 return hasValidation && patience > 0 && steps - bestStep >= patience;
             }
 
+            int lastEpoch = 0;
             try
             {
                 model.train();
                 for (int epoch = 1; epoch <= options.MaxEpochs && stopReason is null; epoch++)
                 {
+                    lastEpoch = epoch;
                     foreach (Tensor batch in batches.Epoch(epoch, options.BatchSize, generator))
                     {
                         using (batch)
@@ -156,6 +158,8 @@ namespace Microsoft.ML.NormalizingFlows.Training
                     }
                     if (options.ValidationInterval == 0 && Report(epoch) && epoch < options.MaxEpochs) stopReason ??= "stopped early";
                 }
+                // Streamed epochs can hold fewer steps than the budget assumed: the steps since the last report get one too.
+                if (reports.Count == 0 || reports[^1].Steps != steps) Report(lastEpoch);
 
                 if (bestParameters is not null) Restore(parameters, bestParameters);
                 else if (average is not null) Restore(parameters, average.Values);
