@@ -25,6 +25,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
             double average = defaults.AverageDecay, weightDecay = defaults.WeightDecay;
             string patience = defaults.EarlyStoppingPatience?.ToString(CultureInfo.InvariantCulture) ?? "auto";
             string only = "";
+            bool sklearn = false;
             BaseDistributionKind baseKind = defaults.BaseDistribution;
             int components = defaults.MixtureComponents;
             for (int i = 0; i < args.Length; i++)
@@ -40,6 +41,8 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                     case "--weight-decay": weightDecay = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--patience": patience = args[++i]; break;
                     case "--data": only = args[++i]; break;
+                    case "--sklearn": sklearn = true; break;
+                    case "--no-flows": presets = Array.Empty<FlowPreset>(); break;
                     case "--base": baseKind = Enum.Parse<BaseDistributionKind>(args[++i]); break;
                     case "--components": components = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
@@ -62,6 +65,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                 float[] train = data.Sample(data.TrainRows, seed: 1);
                 float[] test = data.Sample(10_000, seed: 2);
                 double trueMean = Enumerable.Range(0, 10_000).Average(i => data.LogDensity(test.AsSpan(i * data.Dimension, data.Dimension)));
+                if (sklearn) SklearnRows(data, train, test, trueMean);
                 foreach (FlowPreset preset in presets)
                 {
                     var ml = new MLContext(seed: 0);
@@ -79,6 +83,44 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                 }
             }
             return 0;
+        }
+
+        // The scikit-learn models (build/sklearn_reference.py, Debian's python3-sklearn) on the same rows; a line saying
+        // why when it is not installed. Fit seconds take the place of seconds per epoch.
+        private static void SklearnRows(GaussianMixture data, float[] train, float[] test, double trueMean)
+        {
+            string folder = Directory.CreateTempSubdirectory("zoo-sklearn").FullName;
+            try
+            {
+                string Csv(string name, float[] values)
+                {
+                    string path = Path.Combine(folder, name);
+                    File.WriteAllLines(path, Enumerable.Range(0, values.Length / data.Dimension).Select(i =>
+                        string.Join(',', values.Skip(i * data.Dimension).Take(data.Dimension).Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+                    return path;
+                }
+                var start = new ProcessStartInfo("/usr/bin/python3")
+                {
+                    RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                    ArgumentList = { Path.Combine(AppContext.BaseDirectory, "sklearn_reference.py"), Csv("train.csv", train), Csv("test.csv", test) },
+                };
+                using Process process = Process.Start(start)!;
+                string output = process.StandardOutput.ReadToEnd();
+                string error = process.StandardError.ReadToEnd();
+                process.WaitForExit();
+                if (process.ExitCode != 0)
+                {
+                    Console.WriteLine($"| {data.Name} | scikit-learn not run: {error.Trim().Split('\n').Last()} (install python3-sklearn) | | | |");
+                    return;
+                }
+                foreach (System.Text.Json.Nodes.JsonNode? model in System.Text.Json.Nodes.JsonNode.Parse(output)!["models"]!.AsArray())
+                    Console.WriteLine(FormattableString.Invariant(
+                        $"| {data.Name} | sklearn {model!["name"]} ({model["setting"]}) | {trueMean - model["mean_log_density"]!.GetValue<double>():F4} | - | {model["seconds"]!.GetValue<double>():F1} s fit |"));
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
         }
     }
 
