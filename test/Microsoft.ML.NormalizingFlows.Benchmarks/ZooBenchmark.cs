@@ -96,7 +96,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                 {
                     string path = Path.Combine(folder, name);
                     File.WriteAllLines(path, Enumerable.Range(0, values.Length / data.Dimension).Select(i =>
-                        string.Join(',', values.Skip(i * data.Dimension).Take(data.Dimension).Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+                        string.Join(',', new ArraySegment<float>(values, i * data.Dimension, data.Dimension).Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
                     return path;
                 }
                 var start = new ProcessStartInfo("/usr/bin/python3")

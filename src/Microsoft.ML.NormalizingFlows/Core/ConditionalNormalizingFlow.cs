@@ -20,7 +20,6 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>The bound on each latent log-scale.</summary>
         public const double LogScaleBound = 5;
 
-        private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
 
         private readonly NormalizingFlow flow;
         private readonly Parameter meanWeight;
@@ -99,8 +98,7 @@ namespace Microsoft.ML.NormalizingFlows
             where V : class
         {
             (V mean, V logScale) = LatentGaussian(o, context, meanWeight, meanBias, logScaleWeight, logScaleBias);
-            V standardized = o.Mul(o.Sub(latent, mean), o.Exp(o.Neg(logScale)));
-            return o.Add(o.Sub(o.Mul(o.SumLast(o.Square(standardized)), -0.5), o.SumLast(logScale)), -dimension * HalfLogTwoPi);
+            return DiagonalGaussian.LogDensity(o, latent, mean, logScale, dimension);
         }
 
         /// <summary>Draws one data row per context row, with the base noise scaled by <paramref name="temperature"/>.</summary>

@@ -46,11 +46,13 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
         /// <inheritdoc />
         public ComponentDescription Describe() => new(TypeName, new JsonObject { ["dimension"] = Dimension });
 
-        private V LogProb<V>(IFlowOps<V> o, V latent) where V : class
+        private V LogProb<V>(IFlowOps<V> o, V latent) where V : class => LogDensity(o, latent, o.State(mean), o.State(logScale), Dimension);
+
+        /// <summary><c>log N(z; mu, diag(exp(2 s)))</c> per row, for any mean and log-scale values (broadcast to the rows).</summary>
+        internal static V LogDensity<V>(IFlowOps<V> o, V latent, V mean, V logScale, int dimension) where V : class
         {
-            V s = o.State(logScale);
-            V standardized = o.Mul(o.Sub(latent, o.State(mean)), o.Exp(o.Neg(s)));
-            return o.Add(o.Sub(o.Mul(o.SumLast(o.Square(standardized)), -0.5), o.SumLast(s)), -Dimension * HalfLogTwoPi);
+            V standardized = o.Mul(o.Sub(latent, mean), o.Exp(o.Neg(logScale)));
+            return o.Add(o.Sub(o.Mul(o.SumLast(o.Square(standardized)), -0.5), o.SumLast(logScale)), -dimension * HalfLogTwoPi);
         }
 
         internal static DiagonalGaussian Create(JsonObject settings) => new(settings["dimension"]!.GetValue<int>());

@@ -73,7 +73,7 @@ namespace Microsoft.ML.NormalizingFlows
                 float[] integers = codec.IntegerMask();
                 return destination =>
                 {
-                    if (encoder.Encode(destination[..d], destination[d..], out _))
+                    if (encoder.Encode(destination[..d], destination[d..]))
                     {
                         if (validation)
                             for (int j = 0; j < d; j++) destination[j] += 0.5f * integers[j];

@@ -30,7 +30,7 @@ namespace Microsoft.ML.NormalizingFlows
         {
             if (encoder is not null)
             {
-                if (!encoder.Encode(data, context, out _)) data.Fill(float.NaN);
+                if (!encoder.Encode(data, context)) data.Fill(float.NaN);
                 return;
             }
             featureGetter!(ref featureBuffer);

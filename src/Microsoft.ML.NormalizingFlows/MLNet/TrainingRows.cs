@@ -52,7 +52,8 @@ namespace Microsoft.ML.NormalizingFlows
                 while (cursor.MoveNext())
                 {
                     if (row == count) throw new InvalidOperationException("The input yielded more rows on its second pass than on its first; insert mlContext.Data.Cache(...) before the flow.");
-                    if (encoder.Encode(values.AsSpan(row * d, d), context.AsSpan(row * k, k), out logMass[row])) row++;
+                    if (!encoder.Encode(values.AsSpan(row * d, d), context.AsSpan(row * k, k))) continue;
+                    logMass[row++] = encoder.LogMass;
                 }
             }
             if (row != count) throw new InvalidOperationException("The input yielded fewer rows on its second pass than on its first; insert mlContext.Data.Cache(...) before the flow.");

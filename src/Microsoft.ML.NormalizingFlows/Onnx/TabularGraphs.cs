@@ -22,7 +22,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             graph.AddInput(FlowOnnx.FeaturesName, flow.Dimension);
             string data = FlowOnnx.FeaturesName;
             float[] integers = codec.IntegerMask();
-            if (integers.Any(m => m != 0)) data = o.Add(data, Constant(o, integers.Select(m => 0.5 * m).ToArray(), flow.ElementType));
+            if (integers.Any(m => m != 0)) data = o.Add(data, o.Constant(integers.Select(m => 0.5 * m).ToArray(), flow.ElementType));
             string? context = AddContext(flow, model, graph);
             (string latent, string? logDet) = FlowGraphs.Forward(flow, graph, data);
             string logProb = LogProb(flow, model, graph, latent, context, BaseParameters(o, model, flow.ElementType));
@@ -61,7 +61,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             string context = FlowOnnx.ContextName;
             (double[] shift, double[] scale) = codec.ContextStandardization();
             if (codec.HasNumericContext)
-                context = o.Div(o.Sub(context, Constant(o, shift, flow.ElementType)), Constant(o, scale, flow.ElementType));
+                context = o.Div(o.Sub(context, o.Constant(shift, flow.ElementType)), o.Constant(scale, flow.ElementType));
             if (flow.ContextWidth > 0) graph.Context = context;
             return context;
         }
@@ -86,10 +86,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         {
             if (model.BaseParameters is not double[][] p) return null;
             int d = model.Codec.DataWidth, k = model.Codec.ContextWidth;
-            return (Constant(o, p[0], type, k, d), Constant(o, p[1], type, d), Constant(o, p[2], type, k, d), Constant(o, p[3], type, d));
+            return (o.Constant(p[0], type, k, d), o.Constant(p[1], type, d), o.Constant(p[2], type, k, d), o.Constant(p[3], type, d));
         }
-
-        private static string Constant(IFlowOps<string> o, double[] values, ScalarType type, params long[] shape) =>
-            o.Computed(tensor(values, shape.Length == 0 ? new long[] { values.Length } : shape).to_type(type));
     }
 }

@@ -59,8 +59,8 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
         {
             if (sizes.Length == 0) return null;
             int m = counts.Count, categories = sizes.Length;
-            var patterns = new float[contextWidth * m];
-            var observed = new float[m];
+            var patterns = new double[contextWidth * m];
+            var observed = new double[m];
             int column = 0;
             foreach ((string key, long n) in counts)
             {
@@ -68,11 +68,11 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
                 for (int p = 0; p < categories; p++) patterns[(offsets[p] + combination[p]) * m + column] = 1;
                 observed[column++] = n;
             }
-            var categorical = new float[contextWidth];
-            foreach ((int offset, int size) in offsets.Zip(sizes)) Array.Fill(categorical, 1f, offset, size);
+            var categorical = new double[contextWidth];
+            foreach ((int offset, int size) in offsets.Zip(sizes)) Array.Fill(categorical, 1, offset, size);
 
-            V matched = o.InRange(o.MatMul(context, Constant(o, patterns, type, contextWidth, m)), categories - 0.5, categories + 0.5);
-            V count = o.SumLast(o.Where(matched, Constant(o, observed, type, m), 0));
+            V matched = o.InRange(o.MatMul(context, o.Constant(patterns, type, contextWidth, m)), categories - 0.5, categories + 0.5);
+            V count = o.SumLast(o.Where(matched, o.Constant(observed, type), 0));
             V logCount = o.Where(o.InRange(count, 0.5, double.PositiveInfinity), o.Log(o.Add(count, Math.Exp(-logCombinations))), -logCombinations);
             V logMass;
             if (labelPosition < 0)
@@ -81,16 +81,13 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
             }
             else
             {
-                var labelWeights = new float[contextWidth];
+                var labelWeights = new double[contextWidth];
                 for (int j = 0; j < labelCounts.Length; j++) labelWeights[offsets[labelPosition] + j] = labelCounts[j];
-                logMass = o.Sub(logCount, o.Log(o.Add(o.SumLast(o.Mul(context, Constant(o, labelWeights, type, contextWidth))), 1)));
+                logMass = o.Sub(logCount, o.Log(o.Add(o.SumLast(o.Mul(context, o.Constant(labelWeights, type))), 1)));
             }
-            V known = o.InRange(o.SumLast(o.Mul(context, Constant(o, categorical, type, contextWidth))), categories - 0.5, categories + 0.5);
+            V known = o.InRange(o.SumLast(o.Mul(context, o.Constant(categorical, type))), categories - 0.5, categories + 0.5);
             return o.Where(known, logMass, double.NegativeInfinity);
         }
-
-        private static V Constant<V>(IFlowOps<V> o, float[] values, ScalarType type, params long[] shape) where V : class =>
-            o.Computed(tensor(values, shape).to_type(type));
 
         /// <summary>Draws a combination: for <paramref name="label"/> when given, else with the label in its observed proportions.</summary>
         public int[] Draw(Random random, int? label)

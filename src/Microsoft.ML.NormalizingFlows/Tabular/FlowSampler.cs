@@ -10,6 +10,8 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
     {
         private readonly Func<NormalizingFlow> flow;
         private readonly TabularModel? model;
+        private readonly double[] shift;
+        private readonly double[] scale;
 
         public FlowSampler(Func<NormalizingFlow> flow, TabularModel? model, int dimension)
         {
@@ -17,6 +19,7 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
             this.model = model;
             Dimension = dimension;
             ContextWidth = model?.Codec.ContextWidth ?? 0;
+            (shift, scale) = model?.Codec.ContextStandardization() ?? (Array.Empty<double>(), Array.Empty<double>());
         }
 
         public int Dimension { get; }
@@ -40,10 +43,9 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
                 Tensor? rows = null;
                 if (k > 0)
                 {
-                    (double[] shift, double[] scale) = model!.Codec.ContextStandardization();
                     rows = ((tensor(context[..(count * k)].ToArray(), new long[] { count, k }).to_type(ScalarType.Float64) - tensor(shift)) / tensor(scale))
                         .to_type(type).to(module.Device);
-                    if (model.BaseParameters is double[][] p)
+                    if (model!.BaseParameters is double[][] p)
                     {
                         Tensor Parameter(int i, params long[] shape) => tensor(p[i], shape).to_type(type).to(module.Device);
                         (Tensor mean, Tensor logScale) = ConditionalNormalizingFlow.LatentGaussian(Ops.TorchOps.Instance, rows,

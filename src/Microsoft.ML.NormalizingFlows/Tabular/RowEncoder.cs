@@ -3,13 +3,15 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
     /// <summary>
     /// Reads one row of the user's columns into a flow row (data slots, integers as they are) and a context row (one-hot
     /// categories; numeric context standardized for training, as it is for the density graph, which standardizes it
-    /// itself), and gives the log-probability of its categories.
+    /// itself); <see cref="LogMass"/> gives the log-probability of its categories, on demand (scoring does not need it:
+    /// the graph holds the table).
     /// </summary>
     internal sealed class RowEncoder
     {
         private readonly TabularCodec codec;
         private readonly DataViewRow row;
-        private readonly bool raw;
+        private readonly double[]? shift;
+        private readonly double[]? scale;
         private readonly Action<Span<double>>?[] numbers;
         private readonly Func<string>?[] categories;
         private readonly Dictionary<string, int>[] categoryIndex;
@@ -20,7 +22,7 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
         {
             this.codec = codec;
             this.row = row;
-            this.raw = raw;
+            if (!raw) (shift, scale) = codec.ContextStandardization();
             int count = codec.Columns.Count;
             numbers = new Action<Span<double>>?[count];
             categories = new Func<string>?[count];
@@ -54,11 +56,14 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
 
         public long Position => row.Position;
 
+        /// <summary>The log-probability of the last encoded row's categories.</summary>
+        public double LogMass => codec.Table.LogMass(combination);
+
         /// <summary>
         /// Encodes the current row; returns false (naming the column in <see cref="InvalidColumn"/>) when a numeric value
-        /// is NaN or infinite. <paramref name="logMass"/> is the log-probability of the row's categories.
+        /// is NaN or infinite.
         /// </summary>
-        public bool Encode(Span<float> data, Span<float> context, out double logMass)
+        public bool Encode(Span<float> data, Span<float> context)
         {
             int dataOffset = 0, contextOffset = 0, categorical = 0;
             context.Clear();
@@ -82,18 +87,16 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
                     if (!double.IsFinite(value))
                     {
                         (InvalidColumn, InvalidSlot, InvalidValue) = (column.Name, j, value);
-                        logMass = double.NaN;
                         return false;
                     }
                     if (column.Kind == ColumnKind.Context)
-                        context[contextOffset + j] = (float)(raw ? value : (value - column.Low[j]) / column.High[j]);
+                        context[contextOffset + j] = (float)(shift is null ? value : (value - shift[contextOffset + j]) / scale![contextOffset + j]);
                     else
                         data[dataOffset + j] = (float)value;
                 }
                 dataOffset += column.DataWidth;
                 contextOffset += column.ContextWidth;
             }
-            logMass = codec.Table.LogMass(combination);
             return true;
         }
     }
