@@ -41,8 +41,27 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>The score above which a row is flagged.</summary>
         public double Threshold { get; }
 
-        /// <summary>The scores of the rows held out from the fit, from which thresholds are calibrated.</summary>
+        /// <summary>
+        /// The calibration scores, from which thresholds are calibrated: the scores of the rows held out from the fit, or
+        /// out-of-fold scores of every training row when the threshold was cross-fitted (<see cref="ThresholdCalibration"/>).
+        /// </summary>
         public IReadOnlyList<float> HeldOutScores { get; }
+
+        /// <summary>
+        /// A distribution-free 90% interval for the threshold: the calibration scores' order statistics around the
+        /// threshold's quantile q at <c>q ± 1.645 sqrt(q (1 - q) / n)</c> (n calibration scores). Wide when n is small.
+        /// </summary>
+        public (double Low, double High) ThresholdInterval
+        {
+            get
+            {
+                if (HeldOutScores.Count == 0) return (double.NaN, double.NaN);
+                float[] scores = HeldOutScores.ToArray();
+                double q = scores.Count(s => s <= Threshold) / (double)scores.Length;
+                double half = 1.645 * Math.Sqrt(q * (1 - q) / scores.Length);
+                return (Quantile(scores, Math.Max(0, q - half)), Quantile(scores, Math.Min(1, q + half)));
+            }
+        }
 
         /// <summary>True: prediction engines can use this model.</summary>
         public bool IsRowToRowMapper => true;

@@ -29,7 +29,7 @@ namespace Microsoft.ML
             this TransformsCatalog catalog,
             string featureColumnName = NormalizingFlowEstimator.DefaultColumnNames.Features,
             string logDensityColumnName = NormalizingFlowEstimator.DefaultColumnNames.LogDensity,
-            FlowPreset preset = FlowPreset.NeuralSplineCoupling,
+            FlowPreset preset = FlowPreset.Auto,
             int numberOfLayers = 5,
             int maxEpochs = 100,
             int seed = 0) =>

@@ -17,6 +17,16 @@ namespace Microsoft.ML.NormalizingFlows
 
         /// <summary>Inverse autoregressive affine layers (IAF): fast sampling (variational inference); density of given data takes d passes per layer.</summary>
         InverseAutoregressive,
+
+        /// <summary>
+        /// The estimator's choice (its default): spline coupling layers, with the base and the training settings chosen
+        /// from the rows. It compares a mixture base of <c>MixtureComponents</c> and of half as many components with the
+        /// standard normal in short fits (a quarter of the budget each), keeps the best by validation log-likelihood and
+        /// fits it with the full budget; on small data (fewer than 8 steps per epoch) it uses smaller batches and weight
+        /// decay. <c>TrainingHistory.Choice</c> says what it chose and why. Only for the estimators: a flow built
+        /// directly (<see cref="FlowFactory"/>) needs a named preset.
+        /// </summary>
+        Auto,
     }
 
     /// <summary>The base (latent) distribution of a preset flow.</summary>

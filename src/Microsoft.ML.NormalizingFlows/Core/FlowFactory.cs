@@ -25,6 +25,8 @@ namespace Microsoft.ML.NormalizingFlows
             if (contextWidth < 0) throw new ArgumentOutOfRangeException(nameof(contextWidth), contextWidth, "The context width must be 0 (unconditional) or more.");
             ArgumentNullException.ThrowIfNull(architecture);
             architecture.Validate();
+            if (architecture.Preset == FlowPreset.Auto)
+                throw new ArgumentException("FlowPreset.Auto is the estimators' choice among fits; a flow built directly needs a named preset (for example NeuralSplineCoupling).", nameof(architecture));
             if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "A flow needs at least one feature.");
             if (elementType != ScalarType.Float32 && elementType != ScalarType.Float64)
                 throw new ArgumentOutOfRangeException(nameof(elementType), elementType, "Only Float32 and Float64 flows are supported.");

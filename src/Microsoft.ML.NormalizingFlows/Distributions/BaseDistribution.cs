@@ -37,5 +37,26 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
         /// <param name="generator">A random generator for reproducible draws, or <c>null</c> for TorchSharp's global one.</param>
         /// <returns>A tensor of shape <c>[count, Dimension]</c>.</returns>
         public abstract Tensor Sample(long count, ScalarType dtype, Device device, Generator? generator = null);
+
+        /// <summary>Whether <see cref="FromNoise"/> reads the per-row uniforms (a base whose draw is not a transform of its normal noise).</summary>
+        internal virtual bool ReadsUniforms => true;
+
+        /// <summary>
+        /// Draws row by row from given randomness, so that a row's draw depends on its own noise only: standard-normal
+        /// <paramref name="normal"/> <c>[N, Dimension]</c> and one uniform in [0, 1) per row. This default seeds a generator
+        /// per row from its uniform and draws one row with <see cref="Sample"/>, exact for any base; bases whose draw is a
+        /// transform of normal noise override it. <paramref name="temperature"/> scales the noise (in this default, the draw).
+        /// </summary>
+        internal virtual Tensor FromNoise(Tensor normal, double[] uniforms, double temperature)
+        {
+            using var scope = NewDisposeScope();
+            var rows = new Tensor[normal.shape[0]];
+            for (int i = 0; i < rows.Length; i++)
+            {
+                using var generator = new Generator().manual_seed((long)(uniforms[i] * (1L << 53)));
+                rows[i] = Sample(1, normal.dtype, normal.device, generator);
+            }
+            return (cat(rows, 0) * temperature).MoveToOuterDisposeScope();
+        }
     }
 }

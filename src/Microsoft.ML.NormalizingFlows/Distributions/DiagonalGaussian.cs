@@ -40,6 +40,11 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
         public override Tensor Sample(long count, ScalarType dtype, Device device, Generator? generator = null) =>
             randn(new[] { count, (long)Dimension }, dtype: dtype, device: device, generator: generator) * logScale.exp() + mean;
 
+        internal override bool ReadsUniforms => false;
+
+        internal override Tensor FromNoise(Tensor normal, double[] uniforms, double temperature) =>
+            normal * temperature * logScale.exp().to_type(normal.dtype) + mean.to_type(normal.dtype);
+
         /// <inheritdoc />
         public string ExportLogProb(OnnxGraph graph, string latent, string stateKeyPrefix) => LogProb(graph.Ops, latent);
 

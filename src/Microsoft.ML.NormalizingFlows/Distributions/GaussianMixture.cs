@@ -68,6 +68,20 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
             return (mean + scale * noise).MoveToOuterDisposeScope();
         }
 
+        // The component of each row is the first whose cumulative weight exceeds the row's uniform.
+        internal override Tensor FromNoise(Tensor normal, double[] uniforms, double temperature)
+        {
+            using var scope = NewDisposeScope();
+            double[] weights = Weights;
+            var cumulative = new double[Components];
+            double total = 0;
+            for (int k = 0; k < Components; k++) cumulative[k] = total += weights[k];
+            Tensor component = tensor(uniforms.Select(u => (long)Math.Min(Components - 1, cumulative.Count(c => c <= u))).ToArray()).to(normal.device);
+            Tensor mean = means.detach().to_type(normal.dtype).index_select(0, component);
+            Tensor scale = logScales.detach().to_type(normal.dtype).exp().index_select(0, component);
+            return (mean + scale * (normal * temperature)).MoveToOuterDisposeScope();
+        }
+
         /// <summary>
         /// Starts the mixture at a seeded k-means fit of <paramref name="latent"/> rows (k-means++ seeding, then Lloyd
         /// iterations): each component's mean and per-feature spread are its cluster's, its weight the cluster's share.

@@ -28,6 +28,10 @@ namespace Microsoft.ML.NormalizingFlows.Distributions
         public override Tensor Sample(long count, ScalarType dtype, Device device, Generator? generator = null) =>
             randn(new[] { count, (long)Dimension }, dtype: dtype, device: device, generator: generator);
 
+        internal override bool ReadsUniforms => false;
+
+        internal override Tensor FromNoise(Tensor normal, double[] uniforms, double temperature) => normal * temperature;
+
         /// <inheritdoc />
         public string ExportLogProb(OnnxGraph graph, string latent, string stateKeyPrefix) => LogProb(graph.Ops, latent);
 

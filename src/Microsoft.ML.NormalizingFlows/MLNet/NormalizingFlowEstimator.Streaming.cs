@@ -40,8 +40,9 @@ namespace Microsoft.ML.NormalizingFlows
             channel.Info(MessageSensitivity.None, $"Streaming a flow of dimension {d} over {n} rows ({validationRows} for validation) " +
                 $"through a shuffle buffer of {options.ShuffleBufferSize} rows.");
 
-            using var generator = new TorchSharp.torch.Generator();
-            using Tensor initRows = k > 0 ? batches.Epoch(0, Math.Min(options.ShuffleBufferSize, InitializationRows), generator).First() : zeros(1, d + k);
+            // The first shuffle buffer (seeded) starts the conditional base's means and a mixture base's components.
+            using var generator = new TorchSharp.torch.Generator().manual_seed(options.Seed);
+            using Tensor initRows = batches.Epoch(0, Math.Min(options.ShuffleBufferSize, InitializationRows), generator).First();
             return Train(input, codec, d, k, center, scale, integerMask, batches, initRows, channel, _ => transformer => HeldOut(transformer, input));
         }
 

@@ -110,29 +110,17 @@ namespace Microsoft.ML.NormalizingFlows
 
         private ScalarType ElementType => options.Precision == FlowPrecision.Double ? ScalarType.Float64 : ScalarType.Float32;
 
-        // Builds the flow (conditioned when there is a context), trains it on the batches and wraps it in a transformer.
-        // heldOut maps the trained log-density function to the held-out densities, computed before or after the transformer exists.
+        // Fits the flow (the candidates Auto compares, then the chosen one), then wraps it in a transformer. heldOut maps
+        // the trained log-density function to the held-out densities, computed before or after the transformer exists.
         private NormalizingFlowTransformer Train(IDataView input, TabularCodec? codec, int dimension, int contextWidth, double[] mean, double[] scale,
             float[] integerMask, Training.ITrainingBatches batches, Tensor initRows, IChannel channel,
             Func<Func<Tensor, Tensor>, Func<NormalizingFlowTransformer, float[]>> heldOut)
         {
-            ScalarType type = ElementType;
-            NormalizingFlow flow = FlowFactory.Create(dimension, options.ToArchitecture(), options.Seed, new Standardization(mean, scale), type, contextWidth);
-            ConditionalNormalizingFlow? conditional = contextWidth > 0 ? new ConditionalNormalizingFlow(flow, contextWidth) : null;
+            var setup = new FitSetup(dimension, contextWidth, mean, scale, integerMask, batches, initRows, channel);
+            (Options chosen, ModelChoice? choice) = options.Preset == FlowPreset.Auto ? ChooseModel(setup, codec is not null) : (options, null);
+            FittedFlow fitted = FitFlow(chosen, setup, log: line => channel.Info(MessageSensitivity.None, line), chosen.Progress);
             try
             {
-                using Tensor mask = tensor(integerMask.Concat(new float[contextWidth]).ToArray()).to_type(type);
-                if (flow.BaseDistribution is GaussianMixture mixture)
-                    using (NewDisposeScope())
-                    using (no_grad())
-                        mixture.InitializeFrom(flow.ToLatent(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5), options.Seed);
-                if (conditional is not null)
-                    using (NewDisposeScope())
-                        conditional.InitializeMeans(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5, initRows.narrow(1, dimension, contextWidth));
-                nn.Module model = conditional ?? (nn.Module)flow;
-                Func<Tensor, Tensor> logDensity = conditional is null ? rows => flow.LogDensity(rows) : MaximumLikelihoodTrainer.ConditionalLogDensity(conditional);
-                TrainingHistory history = MaximumLikelihoodTrainer.Fit(model, logDensity, batches,
-                    options.ToTrainingOptions(line => channel.Info(MessageSensitivity.None, line)), integerMask.Any(m => m != 0) ? mask : null);
                 var metadata = new FlowFileMetadata
                 {
                     FeatureColumnName = options.FeatureColumnName,
@@ -143,16 +131,65 @@ namespace Microsoft.ML.NormalizingFlows
                     SampleTemperature = options.SampleTemperature,
                     SampleSeed = options.SampleSeed,
                     FeatureNames = codec?.DataSlotNames() ?? FeatureColumn.SlotNames(input.Schema[options.FeatureColumnName], dimension),
-                    TrainingHistory = history,
-                    Tabular = codec is null ? null : new TabularModel(codec, conditional?.ExportParameters()).ToJson(),
+                    TrainingHistory = choice is null ? fitted.History : fitted.History.WithChoice(choice),
+                    Tabular = codec is null ? null : new TabularModel(codec, fitted.Conditional?.ExportParameters()).ToJson(),
                 };
-                Func<NormalizingFlowTransformer, float[]> heldOutOf = heldOut(logDensity);
-                conditional?.ReleaseBase(); // the transformer keeps the flow; the base's parameters live on in the metadata
-                byte[] flowFile = type == ScalarType.Float64 ? FlowOnnx.ExportDensityFloat64(flow, metadata) : FlowOnnx.ExportDensity(flow, metadata);
+                Func<NormalizingFlowTransformer, float[]> heldOutOf = heldOut(fitted.LogDensity);
+                fitted.Conditional?.ReleaseBase(); // the transformer keeps the flow; the base's parameters live on in the metadata
+                NormalizingFlow flow = fitted.Flow;
+                byte[] flowFile = ElementType == ScalarType.Float64 ? FlowOnnx.ExportDensityFloat64(flow, metadata) : FlowOnnx.ExportDensity(flow, metadata);
                 var transformer = new NormalizingFlowTransformer(environment, flow, flowFile, metadata,
                     options.GpuDeviceId, options.FallbackToCpu, dimension, line => channel.Info(MessageSensitivity.None, line));
                 transformer.HeldOutLogDensities = heldOutOf(transformer);
                 return transformer;
+            }
+            catch
+            {
+                fitted.Dispose();
+                throw;
+            }
+        }
+
+        // What every candidate fit shares: the rows, their standardization and the log.
+        private sealed record FitSetup(int Dimension, int ContextWidth, double[] Mean, double[] Scale, float[] IntegerMask,
+            Training.ITrainingBatches Batches, Tensor InitRows, IChannel Channel);
+
+        // A trained flow (and its conditional wrapper when there is a context), its log-density function and its history.
+        private sealed record FittedFlow(NormalizingFlow Flow, ConditionalNormalizingFlow? Conditional, Func<Tensor, Tensor> LogDensity, TrainingHistory History)
+        {
+            public void Dispose()
+            {
+                if (Conditional is null) Flow.Dispose();
+                else Conditional.Dispose();
+            }
+        }
+
+        // Builds the flow that the options describe (conditioned when there is a context), starts a mixture base from the
+        // first rows' latents and the conditional base's means from the rows, and trains it on the batches.
+        private FittedFlow FitFlow(Options o, FitSetup setup, Action<string> log, IProgress<TrainingProgress>? progress)
+        {
+            (int dimension, int contextWidth) = (setup.Dimension, setup.ContextWidth);
+            ScalarType type = ElementType;
+            NormalizingFlow flow = FlowFactory.Create(dimension, o.ToArchitecture(), o.Seed, new Standardization(setup.Mean, setup.Scale), type, contextWidth);
+            ConditionalNormalizingFlow? conditional = contextWidth > 0 ? new ConditionalNormalizingFlow(flow, contextWidth) : null;
+            try
+            {
+                Tensor initRows = setup.InitRows;
+                using Tensor mask = tensor(setup.IntegerMask.Concat(new float[contextWidth]).ToArray()).to_type(type);
+                if (flow.BaseDistribution is GaussianMixture mixture)
+                    using (NewDisposeScope())
+                    using (no_grad())
+                        mixture.InitializeFrom(flow.ToLatent(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5), o.Seed);
+                if (conditional is not null)
+                    using (NewDisposeScope())
+                        conditional.InitializeMeans(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5, initRows.narrow(1, dimension, contextWidth));
+                nn.Module model = conditional ?? (nn.Module)flow;
+                Func<Tensor, Tensor> logDensity = conditional is null ? rows => flow.LogDensity(rows) : MaximumLikelihoodTrainer.ConditionalLogDensity(conditional);
+                MaximumLikelihoodOptions training = o.ToTrainingOptions(log);
+                training.Progress = progress;
+                TrainingHistory history = MaximumLikelihoodTrainer.Fit(model, logDensity, setup.Batches, training,
+                    setup.IntegerMask.Any(m => m != 0) ? mask : null);
+                return new FittedFlow(flow, conditional, logDensity, history);
             }
             catch
             {

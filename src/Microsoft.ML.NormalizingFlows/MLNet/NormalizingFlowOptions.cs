@@ -70,10 +70,12 @@ namespace Microsoft.ML.NormalizingFlows
             public string? ScoreColumnName;
 
             /// <summary>
-            /// The architecture. Default <see cref="FlowPreset.NeuralSplineCoupling"/> (accurate and fast both ways; chosen by
-            /// the README's preset benchmark); see the README for which to pick.
+            /// The architecture. Default <see cref="FlowPreset.Auto"/>: spline coupling layers (accurate and fast both ways;
+            /// chosen by the README's preset benchmark) with the base distribution chosen by short fits and small-data
+            /// settings when they apply (<see cref="FlowPreset.Auto"/> says how); <c>TrainingHistory.Choice</c> reports the
+            /// choice. Name a preset to fit exactly it.
             /// </summary>
-            public FlowPreset Preset = FlowPreset.NeuralSplineCoupling;
+            public FlowPreset Preset = FlowPreset.Auto;
 
             /// <summary>The number of transform layers (couplings or autoregressive layers). Range: 1 to 64. Default 5.</summary>
             public int NumberOfLayers = 5;
@@ -102,7 +104,11 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>An ActNorm layer (initialized from the first training batch) before each transform layer. Default false.</summary>
             public bool ActNorm;
 
-            /// <summary>The base distribution. Default <see cref="BaseDistributionKind.StandardNormal"/>; <see cref="BaseDistributionKind.StudentT"/> for heavy-tailed data.</summary>
+            /// <summary>
+            /// The base distribution. Default <see cref="BaseDistributionKind.StandardNormal"/>; <see cref="BaseDistributionKind.StudentT"/>
+            /// for heavy-tailed data. With <see cref="FlowPreset.Auto"/>, StandardNormal lets Auto compare it with mixture bases;
+            /// another kind is kept as given.
+            /// </summary>
             public BaseDistributionKind BaseDistribution = BaseDistributionKind.StandardNormal;
 
             /// <summary>Components of a <see cref="BaseDistributionKind.GaussianMixture"/> base (seeded k-means on the first rows' latents starts them). Range: 1 to 1024. Default 8.</summary>

@@ -95,9 +95,14 @@ namespace Microsoft.ML.NormalizingFlows
         {
             int d = runtime.Dimension;
             var noise = new double[count * d];
+            var uniforms = new double[runtime.Sampler.ReadsUniforms ? count : 0];
             for (int i = 0; i < count; i++)
-                FlowSampler.Gaussian(FlowSampler.ForRow(runtime.SampleSeed, positions[i]), noise.AsSpan(i * d, d));
-            runtime.Sampler.Sample(noise, context, count, runtime.SampleTemperature, sample);
+            {
+                Random random = FlowSampler.ForRow(runtime.SampleSeed, positions[i]);
+                FlowSampler.Gaussian(random, noise.AsSpan(i * d, d));
+                if (uniforms.Length > 0) uniforms[i] = random.NextDouble();
+            }
+            runtime.Sampler.Sample(noise, uniforms, context, count, runtime.SampleTemperature, sample);
         }
     }
 }

@@ -26,11 +26,16 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
 
         public int ContextWidth { get; }
 
+        /// <summary>Whether <see cref="Sample"/> reads one uniform per row besides the normal noise (an unconditional flow whose base is not a transform of normal noise alone).</summary>
+        public bool ReadsUniforms => ContextWidth == 0 && flow().BaseDistribution.ReadsUniforms;
+
         /// <summary>
         /// Writes <paramref name="count"/> rows to <paramref name="output"/> from standard-normal <paramref name="noise"/>
-        /// (<c>count * Dimension</c>) and context rows (<c>count * ContextWidth</c>, numeric context as it is in the data).
+        /// (<c>count * Dimension</c>), a uniform per row when <see cref="ReadsUniforms"/> (else empty), and context rows
+        /// (<c>count * ContextWidth</c>, numeric context as it is in the data). The latent is a draw from the flow's base
+        /// (the conditional base given each context row), the temperature scaling its noise.
         /// </summary>
-        public void Sample(ReadOnlySpan<double> noise, ReadOnlySpan<float> context, int count, double temperature, Span<float> output)
+        public void Sample(ReadOnlySpan<double> noise, ReadOnlySpan<double> uniforms, ReadOnlySpan<float> context, int count, double temperature, Span<float> output)
         {
             if (count == 0) return;
             int d = Dimension, k = ContextWidth;
@@ -39,7 +44,9 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
             using (var scope = NewDisposeScope())
             using (var noGrad = no_grad())
             {
-                Tensor latent = tensor(noise[..(count * d)].ToArray(), new long[] { count, d }).mul(temperature).to_type(type).to(module.Device);
+                Tensor normal = tensor(noise[..(count * d)].ToArray(), new long[] { count, d }).to_type(type).to(module.Device);
+                Tensor latent = k > 0 ? normal.mul(temperature)
+                    : module.BaseDistribution.FromNoise(normal, ReadsUniforms ? uniforms[..count].ToArray() : Array.Empty<double>(), temperature);
                 Tensor? rows = null;
                 if (k > 0)
                 {

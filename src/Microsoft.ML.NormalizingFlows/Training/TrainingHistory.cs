@@ -7,12 +7,18 @@ namespace Microsoft.ML.NormalizingFlows.Training
     {
         private readonly int bestReport;
 
-        internal TrainingHistory(IReadOnlyList<TrainingProgress> reports, int bestReport, bool stoppedEarly)
+        internal TrainingHistory(IReadOnlyList<TrainingProgress> reports, int bestReport, bool stoppedEarly, ModelChoice? choice = null)
         {
             Epochs = reports;
             this.bestReport = bestReport;
             StoppedEarly = stoppedEarly;
+            Choice = choice;
         }
+
+        /// <summary>What <see cref="FlowPreset.Auto"/> chose and why, or <c>null</c> for a fit of a named preset. The reports are the chosen model's.</summary>
+        public ModelChoice? Choice { get; }
+
+        internal TrainingHistory WithChoice(ModelChoice choice) => new(Epochs, bestReport, StoppedEarly, choice);
 
         /// <summary>The progress reports, in order: one per validation interval (<c>ValidationInterval</c> steps, or each epoch by default).</summary>
         public IReadOnlyList<TrainingProgress> Epochs { get; }
@@ -37,6 +43,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
 
         internal JsonObject ToJson() => new()
         {
+            ["choice"] = Choice?.ToJson(),
             ["best"] = bestReport,
             ["stoppedEarly"] = StoppedEarly,
             ["epochs"] = new JsonArray(Epochs.Select(e => (JsonNode)new JsonArray(
@@ -50,7 +57,8 @@ namespace Microsoft.ML.NormalizingFlows.Training
                 return new TrainingProgress(e[0]!.GetValue<int>(), e[1]!.GetValue<int>(), e[2]!.GetValue<long>(),
                     e[3]?.GetValue<double>() ?? double.NaN, e[4]?.GetValue<double>() ?? double.NaN, e[5]!.GetValue<bool>());
             }).ToArray(),
-            json["best"]?.GetValue<int>() ?? json["bestEpoch"]!.GetValue<int>() - 1, json["stoppedEarly"]!.GetValue<bool>());
+            json["best"]?.GetValue<int>() ?? json["bestEpoch"]!.GetValue<int>() - 1, json["stoppedEarly"]!.GetValue<bool>(),
+            json["choice"] is JsonObject choice ? ModelChoice.FromJson(choice) : null);
 
         // JSON has no NaN: missing values are written as null.
         private static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;

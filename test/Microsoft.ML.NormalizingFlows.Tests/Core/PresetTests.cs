@@ -9,7 +9,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Core
     [TestClass]
     public sealed class PresetTests
     {
-        public static IEnumerable<object[]> Presets() => Enum.GetValues<FlowPreset>().Select(p => new object[] { p });
+        public static IEnumerable<object[]> Presets() => Enum.GetValues<FlowPreset>().Where(p => p != FlowPreset.Auto).Select(p => new object[] { p });
 
         private static NormalizingFlow Train(FlowPreset preset)
         {

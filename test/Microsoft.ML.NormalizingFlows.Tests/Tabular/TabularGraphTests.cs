@@ -205,7 +205,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Tabular
             float[] graphSamples = OrtRunner.Run(model.ExportSamplingOnnx(), noise.Select(v => (float)v).ToArray(), context, rows.Count, d,
                 codec.ContextWidth, FlowOnnx.NoiseName)[FlowOnnx.SamplesName];
             var sampled = new float[rows.Count * d];
-            new FlowSampler(() => model.Flow, model.Tabular, d).Sample(noise, context, rows.Count, temperature: 1, sampled);
+            new FlowSampler(() => model.Flow, model.Tabular, d).Sample(noise, Array.Empty<double>(), context, rows.Count, temperature: 1, sampled);
 
             // The sampler floors integer slots; the graph leaves them continuous: compare the continuous slot, and the floor of the integer one.
             int valueSlot = Array.IndexOf(codec.DataSlotNames(), nameof(MixedRow.Value));

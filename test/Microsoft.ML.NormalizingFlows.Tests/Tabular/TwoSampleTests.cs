@@ -32,6 +32,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Tabular
             float[] heldOut = Mixture(2000, seed: 2);
             NormalizingFlowEstimator.Options options = GenerateTests.Small(epochs: 40);
             using NormalizingFlowTransformer model = ml.Transforms.NormalizingFlow(options).Fit(Rows.ToDataView(ml, train, Dimension));
+            Console.WriteLine($"choice: {model.TrainingHistory.Choice?.Reason}");
             float[] flowRows = model.Generate(2000, seed: 3).GetColumn<float[]>("Features").SelectMany(r => r).ToArray();
             float[] gaussianRows = GaussianBaseline(train, 2000, seed: 4);
 
