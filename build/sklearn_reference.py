@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""The scikit-learn side of the quality benchmark (ZooBenchmark --sklearn): classic density models fitted on the same
-rows as the flows, scored on the same held-out rows.
+"""The scikit-learn side of the quality benchmarks: classic models fitted on the same rows as the flows, scored on the
+same held-out rows. Threads are pinned to 1 (OMP/OPENBLAS/MKL) before numpy loads, as on the C# side.
 
-usage: sklearn_reference.py train.csv test.csv
+Density (ZooBenchmark --sklearn). usage: sklearn_reference.py train.csv test.csv
 Prints one JSON line: {"models": [{"name", "setting", "mean_log_density", "seconds"}, ...]}.
 - GaussianMixture: components 1 to 12, covariance full and diag, chosen by BIC on the training rows (sklearn's own
   criterion), 3 initializations each.
 - KernelDensity: Gaussian kernel on standardized features (the log-density is corrected back to data units), bandwidth
   by 3-fold cross-validated log-likelihood over 20 values from 0.01 to 3 on up to 5000 training rows, then fitted on all.
-Threads are pinned to 1 (OMP/OPENBLAS/MKL) before numpy loads, as on the C# side.
+
+Anomaly detection (AnomalyBenchmark), novelty detectors. usage: sklearn_reference.py anomaly train.csv test.csv labels.csv seed
+Prints one JSON line: {"models": [{"name", "setting", "auc", "seconds"}, ...]}; labels are 1 for an anomaly.
+Features are standardized with the training rows' mean and deviation (constant columns left at 0) for every model.
+- IsolationForest: 200 trees.
+- LocalOutlierFactor: novelty mode, 20 neighbours (at most the training rows less one).
+- GaussianMixture: 1 to 8 components, full and diag covariance, chosen by BIC; score -log p.
+- OneClassSVM: RBF kernel, gamma "scale", nu 0.05.
+- KernelDensity: Gaussian kernel, bandwidth by 3-fold cross-validated log-likelihood over 20 values from 0.05 to 3.
 """
 import os
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -18,14 +26,17 @@ import sys
 import time
 
 import numpy as np
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV
-from sklearn.neighbors import KernelDensity
+from sklearn.neighbors import KernelDensity, LocalOutlierFactor
+from sklearn.svm import OneClassSVM
 
 
-def main():
-    train = np.loadtxt(sys.argv[1], delimiter=",", ndmin=2)
-    test = np.loadtxt(sys.argv[2], delimiter=",", ndmin=2)
+def density(arguments):
+    train = np.loadtxt(arguments[0], delimiter=",", ndmin=2)
+    test = np.loadtxt(arguments[1], delimiter=",", ndmin=2)
     models = []
 
     start = time.perf_counter()
@@ -53,5 +64,53 @@ def main():
     print(json.dumps({"models": models}))
 
 
+def anomaly(arguments):
+    train = np.loadtxt(arguments[0], delimiter=",", ndmin=2)
+    test = np.loadtxt(arguments[1], delimiter=",", ndmin=2)
+    labels = np.loadtxt(arguments[2], delimiter=",", ndmin=1)
+    seed = int(arguments[3])
+    mean, scale = train.mean(0), train.std(0)
+    scale[scale == 0] = 1
+    train, test = (train - mean) / scale, (test - mean) / scale
+    models = []
+
+    def add(name, setting, fit):
+        start = time.perf_counter()
+        score = fit()
+        models.append({"name": name, "setting": setting, "auc": float(roc_auc_score(labels, score)),
+                       "seconds": time.perf_counter() - start})
+
+    add("IsolationForest", "200 trees",
+        lambda: -IsolationForest(n_estimators=200, random_state=seed).fit(train).score_samples(test))
+    neighbours = min(20, len(train) - 1)
+    add("LocalOutlierFactor", f"novelty, {neighbours} neighbours",
+        lambda: -LocalOutlierFactor(n_neighbors=neighbours, novelty=True).fit(train).score_samples(test))
+
+    def mixture():
+        best = None
+        for covariance in ("full", "diag"):
+            for k in range(1, 9):
+                try:
+                    model = GaussianMixture(k, covariance_type=covariance, n_init=2, reg_covar=1e-4, random_state=seed).fit(train)
+                except ValueError:
+                    continue
+                bic = model.bic(train)
+                if best is None or bic < best[0]:
+                    best = (bic, model)
+        return -best[1].score_samples(test)
+    add("GaussianMixture", "BIC over 1 to 8 components, full and diag", mixture)
+    add("OneClassSVM", "RBF, gamma scale, nu 0.05",
+        lambda: -OneClassSVM(gamma="scale", nu=0.05).fit(train).score_samples(test))
+
+    def kde():
+        search = GridSearchCV(KernelDensity(), {"bandwidth": np.logspace(np.log10(0.05), np.log10(3), 20)}, cv=3).fit(train)
+        return -KernelDensity(bandwidth=search.best_params_["bandwidth"]).fit(train).score_samples(test)
+    add("KernelDensity", "cross-validated bandwidth", kde)
+    print(json.dumps({"models": models}))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "anomaly":
+        anomaly(sys.argv[2:])
+    else:
+        density(sys.argv[1:])

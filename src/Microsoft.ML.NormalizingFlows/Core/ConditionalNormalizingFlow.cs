@@ -45,7 +45,7 @@ namespace Microsoft.ML.NormalizingFlows
             this.flow = flow;
             ContextDimension = contextDimension;
             ScalarType type = flow.ElementType;
-            int d = flow.Dimension;
+            int d = flow.LatentDimension;
             meanWeight = new Parameter(zeros(contextDimension, d, dtype: type));
             meanBias = new Parameter(zeros(d, dtype: type));
             logScaleWeight = new Parameter(zeros(contextDimension, d, dtype: type));
@@ -82,7 +82,7 @@ namespace Microsoft.ML.NormalizingFlows
             if (context.shape[0] != data.shape[0])
                 throw new ArgumentException($"Expected one context row per data row ({data.shape[0]}) but got {context.shape[0]}.", nameof(context));
             (Tensor latent, Tensor logDet) = flow.ToLatentWithLogDet(data, LayerContext(context));
-            return BaseLogProb(TorchOps.Instance, latent, Dimension, context, meanWeight, meanBias, logScaleWeight, logScaleBias) + logDet;
+            return BaseLogProb(TorchOps.Instance, latent, flow.LatentDimension, context, meanWeight, meanBias, logScaleWeight, logScaleBias) + logDet;
         }
 
         /// <summary>The conditional base's mean <c>c W + b</c> and log-scale <c>B tanh((c V + e) / B)</c>, written once for every interpreter.</summary>

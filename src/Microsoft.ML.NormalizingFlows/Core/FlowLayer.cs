@@ -52,6 +52,9 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>The number of values in a row this layer transforms.</summary>
         public int Dimension { get; }
 
+        /// <summary>The number of values in a row on the latent side (the library's point-mass layer drops slots; every other layer keeps them).</summary>
+        internal virtual int OutputDimension => Dimension;
+
         /// <summary>Maps data-side rows <c>[N, Dimension]</c> towards the latent space.</summary>
         /// <param name="input">Rows on the data side of this layer.</param>
         /// <returns>The transformed rows and <c>log|det dOutput/dInput|</c> per row (shape <c>[N]</c>).</returns>

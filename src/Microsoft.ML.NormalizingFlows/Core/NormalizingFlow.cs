@@ -32,9 +32,12 @@ namespace Microsoft.ML.NormalizingFlows
             for (int i = 0; i < list.Length; i++)
             {
                 if (list[i] is null) throw new ArgumentException($"Layer {i} is null.", nameof(layers));
-                if (list[i].Dimension != baseDistribution.Dimension)
+                // Only a first layer may drop slots (the point-mass layer): every other layer works at the base's dimension.
+                int expected = i == 0 ? list[i].Dimension : baseDistribution.Dimension;
+                if (list[i].Dimension != expected || list[i].OutputDimension != baseDistribution.Dimension)
                     throw new ArgumentException($"Layer {i} ({list[i].GetType().Name}) has dimension {list[i].Dimension} but the base distribution has {baseDistribution.Dimension}.", nameof(layers));
             }
+            Dimension = list.Length > 0 ? list[0].Dimension : baseDistribution.Dimension;
             int[] widths = list.Select(l => l.ContextWidth).Where(w => w > 0).Distinct().ToArray();
             if (widths.Length > 1)
                 throw new ArgumentException($"The conditional layers read contexts of different widths ({string.Join(", ", widths)}); a flow has one context per row.", nameof(layers));
@@ -48,8 +51,14 @@ namespace Microsoft.ML.NormalizingFlows
             foreach (Tensor tensor in buffers()) tensor.DetachFromDisposeScope();
         }
 
-        /// <summary>The number of values in a row.</summary>
-        public int Dimension => baseDistribution.Dimension;
+        /// <summary>The number of values in a data row.</summary>
+        public int Dimension { get; }
+
+        /// <summary>The number of values in a latent row: <see cref="Dimension"/>, less the slots a point-mass first layer drops.</summary>
+        internal int LatentDimension => baseDistribution.Dimension;
+
+        /// <summary>The point-mass layer of the slots the training rows determined (constants, repeats), or <c>null</c>.</summary>
+        internal Layers.PointMassSlots? PointMassSlots => layers.Count > 0 ? layers[0] as Layers.PointMassSlots : null;
 
         /// <summary>The context values per row its conditional layers read (0 for an unconditional flow): <c>p(x | c)</c>.</summary>
         public int ContextWidth { get; }
@@ -100,7 +109,7 @@ namespace Microsoft.ML.NormalizingFlows
         /// <returns>The latent rows and the log-determinant of the whole map, per row.</returns>
         public (Tensor Latent, Tensor LogAbsDetJacobian) ToLatentWithLogDet(Tensor data, Tensor? context = null)
         {
-            CheckRows(data, nameof(data));
+            CheckRows(data, nameof(data), Dimension);
             CheckContext(context, data.shape[0]);
             Tensor current = data;
             Tensor total = zeros(data.shape[0], dtype: data.dtype, device: data.device);
@@ -134,7 +143,7 @@ namespace Microsoft.ML.NormalizingFlows
         /// <returns>The data rows and their log-densities.</returns>
         public (Tensor Samples, Tensor LogDensity) FromLatent(Tensor latent, Tensor? context = null)
         {
-            CheckRows(latent, nameof(latent));
+            CheckRows(latent, nameof(latent), LatentDimension);
             CheckContext(context, latent.shape[0]);
             Tensor current = latent;
             Tensor logDensity = baseDistribution.LogProb(latent);
@@ -176,11 +185,11 @@ namespace Microsoft.ML.NormalizingFlows
                 throw new ArgumentException($"Expected a {ElementType} context (the flow's element type) but got {context.dtype}.", nameof(context));
         }
 
-        private void CheckRows(Tensor rows, string name)
+        private void CheckRows(Tensor rows, string name, int width)
         {
             ArgumentNullException.ThrowIfNull(rows, name);
-            if (rows.dim() != 2 || rows.shape[1] != Dimension)
-                throw new ArgumentException($"Expected rows of shape [N, {Dimension}] but got [{string.Join(", ", rows.shape)}].", name);
+            if (rows.dim() != 2 || rows.shape[1] != width)
+                throw new ArgumentException($"Expected rows of shape [N, {width}] but got [{string.Join(", ", rows.shape)}].", name);
             ScalarType expected = FloatingStateType ?? (rows.is_floating_point() ? rows.dtype : ScalarType.Float32);
             if (rows.dtype != expected)
                 throw new ArgumentException($"Expected {expected} rows (the flow's element type) but got {rows.dtype}; convert the input or the flow.", name);

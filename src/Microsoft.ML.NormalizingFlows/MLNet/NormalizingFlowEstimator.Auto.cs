@@ -5,7 +5,7 @@ namespace Microsoft.ML.NormalizingFlows
 {
     public sealed partial class NormalizingFlowEstimator
     {
-        // Auto's short fits each get this share of the budget (epochs, steps; a time budget is split so that the chosen
+        // Auto's short fits each get this share of the budget (a quarter: the reason Auto reports says so) (epochs, steps; a time budget is split so that the chosen
         // model's fit keeps half of it): with three candidates, Auto costs about 1.75 single fits.
         private const double ProbeShare = 0.25;
 
@@ -29,8 +29,8 @@ namespace Microsoft.ML.NormalizingFlows
             {
                 common.BatchSize = (int)Math.Min(options.BatchSize, Math.Max(SmallDataMinimumBatch, (rows + SmallDataStepsPerEpoch - 1) / SmallDataStepsPerEpoch));
                 common.WeightDecay = Math.Max(options.WeightDecay, SmallDataWeightDecay);
-                reasons.Add($"small data ({rows} training rows, {stepsPerEpoch} step(s) per epoch at BatchSize {options.BatchSize}): " +
-                    $"batches of {common.BatchSize} rows and weight decay {common.WeightDecay}");
+                reasons.Add(FormattableString.Invariant($"small data ({rows} training rows, {stepsPerEpoch} step(s) per epoch at BatchSize {options.BatchSize}): ") +
+                    FormattableString.Invariant($"batches of {common.BatchSize} rows and weight decay {common.WeightDecay}"));
             }
 
             var candidates = new List<(string Description, Options Options)>();
@@ -77,15 +77,15 @@ namespace Microsoft.ML.NormalizingFlows
                     lastFailure = e;
                     fits.Add(new CandidateFit(description, double.NaN, 0, clock.Elapsed.TotalSeconds));
                 }
-                setup.Channel.Info(MessageSensitivity.None, $"Auto: {description}: validation log-likelihood {fits[^1].ValidationLogLikelihood:F4} " +
-                    $"after {fits[^1].Steps} steps ({fits[^1].Seconds:F1} s).");
+                setup.Channel.Info(MessageSensitivity.None, FormattableString.Invariant(
+                    $"Auto: {description}: validation log-likelihood {fits[^1].ValidationLogLikelihood:F4} after {fits[^1].Steps} steps ({fits[^1].Seconds:F1} s)."));
             }
             int best = Enumerable.Range(0, fits.Count).Where(i => double.IsFinite(fits[i].ValidationLogLikelihood))
                 .OrderByDescending(i => fits[i].ValidationLogLikelihood).ThenBy(i => i).DefaultIfEmpty(-1).First();
             if (best < 0)
                 throw lastFailure!;
-            reasons.Add($"the best validation log-likelihood of {fits.Count} short fits ({ProbeShare:P0} of the budget each): " +
-                string.Join(", ", fits.Select(f => $"{f.Description} {f.ValidationLogLikelihood:F4}")));
+            reasons.Add($"the best validation log-likelihood of {fits.Count} short fits (a quarter of the budget each): " +
+                string.Join(", ", fits.Select(f => FormattableString.Invariant($"{f.Description} {f.ValidationLogLikelihood:F4}"))));
             return Chosen(candidates[best], reasons, fits, setup.Channel);
         }
 

@@ -36,14 +36,15 @@ namespace Microsoft.ML.NormalizingFlows
             if (n < 2 || options.ValidationFraction > 0 && validationRows < 1)
                 throw new InvalidOperationException($"The input has {n} usable training rows and {validationRows} validation rows; a fit needs at least 2 " +
                     "training rows and, with validation, 1 validation row. Provide more rows or set ValidationFraction = 0.");
-            (double[] center, double[] scale) = Standardize(mean, squares, n, integerMask, codec?.DataSlotNames());
+            // Streamed rows are not at hand to compare slot by slot: only constant slots are found.
+            SlotStatistics statistics = Standardize(mean, squares, n, integerMask, codec?.DataSlotNames(), channel, identical: null);
             channel.Info(MessageSensitivity.None, $"Streaming a flow of dimension {d} over {n} rows ({validationRows} for validation) " +
                 $"through a shuffle buffer of {options.ShuffleBufferSize} rows.");
 
             // The first shuffle buffer (seeded) starts the conditional base's means and a mixture base's components.
             using var generator = new TorchSharp.torch.Generator().manual_seed(options.Seed);
             using Tensor initRows = batches.Epoch(0, Math.Min(options.ShuffleBufferSize, InitializationRows), generator).First();
-            return Train(input, codec, d, k, center, scale, integerMask, batches, initRows, channel, _ => transformer => HeldOut(transformer, input));
+            return Train(input, codec, d, k, statistics, integerMask, batches, initRows, channel, _ => transformer => HeldOut(transformer, input));
         }
 
         // The log-densities of the validation rows (at most ShuffleBufferSize of them), as the transformer scores them.

@@ -1,5 +1,4 @@
 using Microsoft.ML.NormalizingFlows.Distributions;
-using Microsoft.ML.NormalizingFlows.Layers;
 using Microsoft.ML.NormalizingFlows.Onnx;
 using Microsoft.ML.NormalizingFlows.Tabular;
 using Microsoft.ML.NormalizingFlows.Training;
@@ -89,7 +88,7 @@ namespace Microsoft.ML.NormalizingFlows
                 channel.Info(MessageSensitivity.None, $"Left out {skipped} rows holding NaN or an infinity.");
             (int[] train, int[] validation) = Split(rows.Count);
             float[] integerMask = codec?.IntegerMask() ?? new float[rows.Dimension];
-            (double[] mean, double[] scale) = Statistics(rows, train, integerMask, codec?.DataSlotNames());
+            SlotStatistics statistics = Statistics(rows, train, integerMask, codec?.DataSlotNames(), channel);
             channel.Info(MessageSensitivity.None, $"Fitting a flow of dimension {rows.Dimension} on {train.Length} rows ({validation.Length} for validation)" +
                 (rows.ContextWidth > 0 ? $", conditioned on {rows.ContextWidth} context values." : "."));
 
@@ -97,7 +96,7 @@ namespace Microsoft.ML.NormalizingFlows
             using Tensor trainTensor = ToTensor(rows, train, type, midpoint: null);
             using Tensor? validationTensor = validation.Length > 0 ? ToTensor(rows, validation, type, integerMask) : null;
             using Tensor initRows = trainTensor.narrow(0, 0, Math.Min(trainTensor.shape[0], InitializationRows));
-            return Train(input, codec, rows.Dimension, rows.ContextWidth, mean, scale, integerMask, new Training.TensorBatches(trainTensor, validationTensor), initRows, channel,
+            return Train(input, codec, rows.Dimension, rows.ContextWidth, statistics, integerMask, new Training.TensorBatches(trainTensor, validationTensor), initRows, channel,
                 logDensity =>
                 {
                     float[] heldOut = validationTensor is null ? Array.Empty<float>() : LogDensities(logDensity, validationTensor);
@@ -112,11 +111,11 @@ namespace Microsoft.ML.NormalizingFlows
 
         // Fits the flow (the candidates Auto compares, then the chosen one), then wraps it in a transformer. heldOut maps
         // the trained log-density function to the held-out densities, computed before or after the transformer exists.
-        private NormalizingFlowTransformer Train(IDataView input, TabularCodec? codec, int dimension, int contextWidth, double[] mean, double[] scale,
+        private NormalizingFlowTransformer Train(IDataView input, TabularCodec? codec, int dimension, int contextWidth, SlotStatistics statistics,
             float[] integerMask, Training.ITrainingBatches batches, Tensor initRows, IChannel channel,
             Func<Func<Tensor, Tensor>, Func<NormalizingFlowTransformer, float[]>> heldOut)
         {
-            var setup = new FitSetup(dimension, contextWidth, mean, scale, integerMask, batches, initRows, channel);
+            var setup = new FitSetup(dimension, contextWidth, statistics, integerMask, batches, initRows, channel);
             (Options chosen, ModelChoice? choice) = options.Preset == FlowPreset.Auto ? ChooseModel(setup, codec is not null) : (options, null);
             FittedFlow fitted = FitFlow(chosen, setup, log: line => channel.Info(MessageSensitivity.None, line), chosen.Progress);
             try
@@ -151,7 +150,7 @@ namespace Microsoft.ML.NormalizingFlows
         }
 
         // What every candidate fit shares: the rows, their standardization and the log.
-        private sealed record FitSetup(int Dimension, int ContextWidth, double[] Mean, double[] Scale, float[] IntegerMask,
+        private sealed record FitSetup(int Dimension, int ContextWidth, SlotStatistics Statistics, float[] IntegerMask,
             Training.ITrainingBatches Batches, Tensor InitRows, IChannel Channel);
 
         // A trained flow (and its conditional wrapper when there is a context), its log-density function and its history.
@@ -170,7 +169,7 @@ namespace Microsoft.ML.NormalizingFlows
         {
             (int dimension, int contextWidth) = (setup.Dimension, setup.ContextWidth);
             ScalarType type = ElementType;
-            NormalizingFlow flow = FlowFactory.Create(dimension, o.ToArchitecture(), o.Seed, new Standardization(setup.Mean, setup.Scale), type, contextWidth);
+            NormalizingFlow flow = setup.Statistics.CreateFlow(o.ToArchitecture(), o.Seed, type, contextWidth);
             ConditionalNormalizingFlow? conditional = contextWidth > 0 ? new ConditionalNormalizingFlow(flow, contextWidth) : null;
             try
             {
@@ -213,9 +212,8 @@ namespace Microsoft.ML.NormalizingFlows
             return (order[validationCount..], order[..validationCount]);
         }
 
-        // Per-feature mean and standard deviation of the training rows (integer slots as dequantized: shifted by 1/2, with
-        // the uniform noise's variance 1/12 added); a constant real feature has no density.
-        private (double[] Mean, double[] Scale) Statistics(TrainingRows rows, int[] train, float[] integerMask, string[]? slotNames)
+        // Per-feature mean and standard deviation of the training rows, and the slots they determine (SlotStatistics).
+        private SlotStatistics Statistics(TrainingRows rows, int[] train, float[] integerMask, string[]? slotNames, IChannel channel)
         {
             int d = rows.Dimension;
             var mean = new double[d];
@@ -229,34 +227,31 @@ namespace Microsoft.ML.NormalizingFlows
                     double delta = rows.Values[r * d + j] - mean[j];
                     scale[j] += delta * delta;
                 }
-            return Standardize(mean, scale, train.Length, integerMask, slotNames);
+            bool Identical(int i, int j) => train.All(r => rows.Values[r * d + i] == rows.Values[r * d + j]);
+            return Standardize(mean, scale, train.Length, integerMask, slotNames, channel, Identical);
         }
 
-        // The smallest spread a slot may have, relative to its mean (one float32 step) and in absolute terms (float32's normal range).
-        private const double MinimumRelativeSpread = 1e-7;
-        private const double MinimumSpread = 1e-30;
-
-        // Turns per-slot means and sums of squared deviations over n rows into the standardization's mean and scale.
-        private (double[] Mean, double[] Scale) Standardize(double[] mean, double[] squares, long n, float[] integerMask, string[]? slotNames)
+        // Turns per-slot means and sums of squared deviations over n rows into the standardization's mean and scale, and
+        // finds the slots the rows determine (point masses, or an exception with DegenerateSlots = Throw).
+        private SlotStatistics Standardize(double[] mean, double[] squares, long n, float[] integerMask, string[]? slotNames, IChannel channel,
+            Func<int, int, bool>? identical)
         {
-            var scale = new double[mean.Length];
-            for (int j = 0; j < mean.Length; j++)
-            {
-                double variance = squares[j] / (n - 1);
-                if (integerMask[j] != 0)
-                {
-                    mean[j] += 0.5;
-                    variance += 1.0 / 12;
-                }
-                scale[j] = Math.Sqrt(variance);
-                // Relative to the values' own float32 resolution (about 1e-7 |mean|), not to an absolute threshold: a real
-                // spread of 1e-13 around 0 is a density; a spread below one float32 step of the values is not.
-                if (!(scale[j] > Math.Max(MinimumRelativeSpread * Math.Abs(mean[j]), MinimumSpread)) || !double.IsFinite(scale[j]))
-                    throw new InvalidOperationException($"{(slotNames is null ? $"Slot {j} of feature column '{options.FeatureColumnName}'" : $"Column slot '{slotNames[j]}'")} is constant " +
-                        $"(every training row holds {mean[j]}{(scale[j] > 0 ? $", up to a spread of {scale[j]:G3}, below float32's resolution of such values" : "")}), so it has no density. Drop it from the input " +
-                        "(for example with mlContext.Transforms.SelectFeatures or by leaving it out of Concatenate or InputColumnNames).");
-            }
-            return (mean, scale);
+            SlotStatistics statistics = SlotStatistics.From(mean, squares, n, integerMask, identical);
+            int count = statistics.DeterminedSlots.Length;
+            if (count == 0) return statistics;
+            string Name(int j) => slotNames is null ? $"slot {j} of feature column '{options.FeatureColumnName}'" : $"column slot '{slotNames[j]}'";
+            string list = string.Join(", ", statistics.DeterminedSlots.Select((j, i) => statistics.Sources[i] < 0
+                ? FormattableString.Invariant($"{Name(j)} = {statistics.Mean[j]:G9}")
+                : $"{Name(j)} = {Name(statistics.Sources[i])}"));
+            if (options.DegenerateSlots == DegenerateSlotHandling.Throw || count == mean.Length)
+                throw new InvalidOperationException((count == mean.Length ? "Every slot of the training rows is" : count == 1 ? "A slot of the training rows is" : $"{count} slots of the training rows are") +
+                    $" determined exactly (a constant: a spread below float32's resolution of the values; or a repeat of another slot), so {(count == 1 ? "it has" : "they have")} no density: {list}. " +
+                    (count == mean.Length ? "There is nothing to fit: provide rows that vary." :
+                    "Drop them from the input (for example with mlContext.Transforms.SelectFeatures or by leaving them out of Concatenate or " +
+                    "InputColumnNames), or set DegenerateSlots = PointMass to model them as point masses."));
+            channel.Info(MessageSensitivity.None, $"Determined exactly by the training rows, modelled as point masses: {list}. A row that deviates from one " +
+                $"loses {Layers.PointMassSlots.Penalty:G} nats of log-density per slot (DegenerateSlots = Throw refuses such data instead).");
+            return statistics;
         }
 
         private static float[] LogDensities(Func<Tensor, Tensor> logDensity, Tensor rows)

@@ -181,6 +181,15 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>Rows in the streaming fit's shuffle buffer (and the Auto threshold). Range: 64 to 16 777 216. Default 65 536.</summary>
             public int ShuffleBufferSize = 65_536;
 
+            /// <summary>
+            /// What to do with a slot the training rows determine exactly: constant (a spread below float32's resolution of
+            /// its values, 1e-7 |mean|) or, in an in-memory fit, a real slot repeating another in every row.
+            /// <see cref="DegenerateSlotHandling.PointMass"/> (the default) models the other slots and such a slot as a point
+            /// mass (a row that deviates from it loses 1e6 nats per slot, so it ranks as the most anomalous; the log names
+            /// the slots); <see cref="DegenerateSlotHandling.Throw"/> refuses the data, naming them.
+            /// </summary>
+            public DegenerateSlotHandling DegenerateSlots = DegenerateSlotHandling.PointMass;
+
             /// <summary>What to do with training rows holding NaN or an infinity. Default <see cref="InvalidRowHandling.Throw"/>.</summary>
             public InvalidRowHandling InvalidRows = InvalidRowHandling.Throw;
 
@@ -246,6 +255,7 @@ namespace Microsoft.ML.NormalizingFlows
                 ToArchitecture().Validate();
                 MaximumLikelihoodOptions.Check(ValidationFraction >= 0 && ValidationFraction <= 0.5, nameof(ValidationFraction), ValidationFraction, "from 0 to 0.5");
                 MaximumLikelihoodOptions.Check(Enum.IsDefined(InvalidRows), nameof(InvalidRows), InvalidRows, "Throw or Skip");
+                MaximumLikelihoodOptions.Check(Enum.IsDefined(DegenerateSlots), nameof(DegenerateSlots), DegenerateSlots, "PointMass or Throw");
                 MaximumLikelihoodOptions.Check(Enum.IsDefined(TrainingData), nameof(TrainingData), TrainingData, "Auto, Memory or Stream");
                 MaximumLikelihoodOptions.Check(ShuffleBufferSize >= 64 && ShuffleBufferSize <= 16_777_216, nameof(ShuffleBufferSize), ShuffleBufferSize, "from 64 to 16 777 216");
                 MaximumLikelihoodOptions.Check(Enum.IsDefined(Precision), nameof(Precision), Precision, "Single or Double");

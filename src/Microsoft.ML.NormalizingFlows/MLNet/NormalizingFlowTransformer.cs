@@ -134,9 +134,19 @@ namespace Microsoft.ML.NormalizingFlows
             using var scope = TorchSharp.torch.NewDisposeScope();
             var x = TorchSharp.torch.tensor(features, new long[] { 1, Dimension }).to_type(model.ElementType).requires_grad_(true);
             model.LogDensity(x).sum().backward();
-            double[] mean = model.Layers.OfType<Layers.Standardization>().FirstOrDefault()?.Mean ?? new double[Dimension];
             float[] gradient = x.grad!.to_type(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray();
-            return Enumerable.Range(0, Dimension).Select(j => (float)(-gradient[j] * (features[j] - mean[j]))).ToArray();
+            double[] kept = model.Layers.OfType<Layers.Standardization>().FirstOrDefault()?.Mean ?? new double[model.LatentDimension];
+            var contributions = new float[Dimension];
+            // A point-mass slot contributes the log-density its deviation costs; the others their first-order drop.
+            Layers.PointMassSlots? pointMasses = model.PointMassSlots;
+            for (int j = 0, k = 0; j < Dimension; j++)
+            {
+                int c = pointMasses?.IndexOf(j) ?? -1;
+                contributions[j] = c >= 0
+                    ? (float)pointMasses!.Deviation(c, features)
+                    : (float)(-gradient[j] * (features[j] - kept[k++]));
+            }
+            return contributions;
         }
 
         /// <summary>True: prediction engines can use this transformer.</summary>

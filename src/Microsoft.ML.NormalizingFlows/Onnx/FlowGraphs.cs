@@ -11,10 +11,14 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             AddContext(flow, graph);
             (string latent, string? logDet) = Forward(flow, graph, input);
             string logProb = Exportable(graph, flow.BaseDistribution).ExportLogProb(graph, latent, "baseDistribution.");
-            return (Sum(graph, logProb, logDet)!, latent);
+            return (Sum(graph, logProb, logDet)!, ReportedLatent(flow, graph, latent));
         }
 
-        /// <summary>Noise <c>[N, d]</c> to samples <c>[N, d]</c> in the data's units and their log-density <c>[N]</c>.</summary>
+        /// <summary>The latent a density graph outputs: <c>[N, d]</c>, with 0 at the slots a point-mass layer drops.</summary>
+        public static string ReportedLatent(NormalizingFlow flow, OnnxGraph graph, string latent) =>
+            flow.PointMassSlots?.PadLatent(graph.Ops, latent) ?? latent;
+
+        /// <summary>Noise <c>[N, latent d]</c> to samples <c>[N, d]</c> in the data's units and their log-density <c>[N]</c>.</summary>
         public static (string Samples, string LogDensity) Sampling(NormalizingFlow flow, OnnxGraph graph, string noise)
         {
             AddContext(flow, graph);

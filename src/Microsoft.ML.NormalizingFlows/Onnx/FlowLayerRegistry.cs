@@ -24,6 +24,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             [RadialLayer.TypeName] = RadialLayer.Create,
             [Permutation.TypeName] = Permutation.Create,
             [Standardization.TypeName] = Standardization.Create,
+            [PointMassSlots.TypeName] = PointMassSlots.Create,
         };
 
         private static readonly ConcurrentDictionary<string, Func<JsonObject, BaseDistribution>> Distributions = new()

@@ -76,7 +76,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             string samples, logDensity;
             if (model is null)
             {
-                graph.AddInput(NoiseName, flow.Dimension);
+                graph.AddInput(NoiseName, flow.LatentDimension);
                 (samples, logDensity) = FlowGraphs.Sampling(flow, graph, NoiseName);
             }
             else

@@ -26,7 +26,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             string? context = AddContext(flow, model, graph);
             (string latent, string? logDet) = FlowGraphs.Forward(flow, graph, data);
             string logProb = LogProb(flow, model, graph, latent, context, BaseParameters(o, model, flow.ElementType));
-            return (FlowGraphs.Sum(graph, logProb, logDet)!, latent);
+            return (FlowGraphs.Sum(graph, logProb, logDet)!, FlowGraphs.ReportedLatent(flow, graph, latent));
         }
 
         /// <summary>
@@ -37,7 +37,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         {
             IFlowOps<string> o = graph.Ops;
             TabularCodec codec = model.Codec;
-            graph.AddInput(FlowOnnx.NoiseName, flow.Dimension);
+            graph.AddInput(FlowOnnx.NoiseName, flow.LatentDimension);
             string? context = AddContext(flow, model, graph);
             string latent = FlowOnnx.NoiseName;
             var parameters = BaseParameters(o, model, flow.ElementType);
@@ -73,7 +73,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         {
             IFlowOps<string> o = graph.Ops;
             string logProb = parameters is (string w, string b, string v, string e)
-                ? ConditionalNormalizingFlow.BaseLogProb(o, latent, flow.Dimension, context!, w, b, v, e)
+                ? ConditionalNormalizingFlow.BaseLogProb(o, latent, flow.LatentDimension, context!, w, b, v, e)
                 : FlowGraphs.Exportable(flow.BaseDistribution).ExportLogProb(graph, latent, "baseDistribution.");
             TabularCodec codec = model.Codec;
             string? logMass = context is null ? null
@@ -85,7 +85,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         private static (string, string, string, string)? BaseParameters(IFlowOps<string> o, TabularModel model, ScalarType type)
         {
             if (model.BaseParameters is not double[][] p) return null;
-            int d = model.Codec.DataWidth, k = model.Codec.ContextWidth;
+            int d = p[1].Length, k = model.Codec.ContextWidth; // the latent's width: the data's, less any point-mass slots
             return (o.Constant(p[0], type, k, d), o.Constant(p[1], type, d), o.Constant(p[2], type, k, d), o.Constant(p[3], type, d));
         }
     }

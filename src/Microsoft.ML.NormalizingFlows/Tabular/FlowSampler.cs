@@ -44,7 +44,8 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
             using (var scope = NewDisposeScope())
             using (var noGrad = no_grad())
             {
-                Tensor normal = tensor(noise[..(count * d)].ToArray(), new long[] { count, d }).to_type(type).to(module.Device);
+                // A point-mass layer puts its slots back: the latent has only the other slots' noise.
+                Tensor normal = tensor(noise[..(count * d)].ToArray(), new long[] { count, d }).narrow(1, 0, module.LatentDimension).to_type(type).to(module.Device);
                 Tensor latent = k > 0 ? normal.mul(temperature)
                     : module.BaseDistribution.FromNoise(normal, ReadsUniforms ? uniforms[..count].ToArray() : Array.Empty<double>(), temperature);
                 Tensor? rows = null;
@@ -56,7 +57,7 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
                     {
                         Tensor Parameter(int i, params long[] shape) => tensor(p[i], shape).to_type(type).to(module.Device);
                         (Tensor mean, Tensor logScale) = ConditionalNormalizingFlow.LatentGaussian(Ops.TorchOps.Instance, rows,
-                            Parameter(0, k, d), Parameter(1, d), Parameter(2, k, d), Parameter(3, d));
+                            Parameter(0, k, module.LatentDimension), Parameter(1, module.LatentDimension), Parameter(2, k, module.LatentDimension), Parameter(3, module.LatentDimension));
                         latent = mean + logScale.exp() * latent;
                     }
                 }

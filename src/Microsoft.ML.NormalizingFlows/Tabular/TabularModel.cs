@@ -14,8 +14,9 @@ namespace Microsoft.ML.NormalizingFlows.Tabular
             Codec = codec;
             if (codec.IsConditional)
             {
-                int d = codec.DataWidth, k = codec.ContextWidth;
-                if (baseParameters is null || baseParameters.Length != 4 || baseParameters[0].Length != k * d || baseParameters[1].Length != d
+                // Over the latent: the data slots less any the flow's first layer drops (point masses).
+                int k = codec.ContextWidth, d = baseParameters is { Length: 4 } ? baseParameters[1].Length : 0;
+                if (baseParameters is null || baseParameters.Length != 4 || d < 1 || d > codec.DataWidth || baseParameters[0].Length != k * d
                     || baseParameters[2].Length != k * d || baseParameters[3].Length != d)
                     throw new InvalidDataException("the conditional base's parameters do not match the model's columns");
             }

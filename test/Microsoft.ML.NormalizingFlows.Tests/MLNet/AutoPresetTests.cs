@@ -77,7 +77,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
                 {
                     using NormalizingFlowTransformer model = ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
                     {
-                        Preset = preset, MaxEpochs = 60, Seed = seed, NumberOfThreads = 1,
+                        Preset = preset, MaxEpochs = 40, Seed = seed, NumberOfThreads = 1,
                     }).Fit(train);
                     history = model.TrainingHistory;
                     return model.Transform(test).GetColumn<float>("LogDensity").Average(v => (double)v);

@@ -116,19 +116,23 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
         {
             float[] values = Synthetic.TwoMoons(100, 0.1, 1);
             for (int i = 0; i < 100; i++) values[2 * i + 1] = i % 10 == 0 ? 1000f + 0.00006103515625f : 1000f; // every tenth row one float32 step up
-            var e = Assert.ThrowsExactly<InvalidOperationException>(() => Estimator().Fit(Rows.ToDataView(ml, values, 2)));
-            StringAssert.Contains(e.Message, "Slot 1 of feature column 'Features' is constant");
-            StringAssert.Contains(e.Message, "below float32's resolution");
+            var e = Assert.ThrowsExactly<InvalidOperationException>(() => Estimator(o => o.DegenerateSlots = DegenerateSlotHandling.Throw).Fit(Rows.ToDataView(ml, values, 2)));
+            StringAssert.Contains(e.Message, "is determined exactly (a constant: a spread below float32's resolution of the values");
+            StringAssert.Contains(e.Message, "slot 1 of feature column 'Features' = 1000.0000", e.Message);
         }
 
         [TestMethod]
-        public void AConstantFeatureIsNamedBySlot()
+        public void AConstantFeatureIsNamedBySlotWhenThrowIsAskedForAndWhenEverySlotIsConstant()
         {
             float[] values = Synthetic.TwoMoons(100, 0.1, 1);
             for (int i = 0; i < 100; i++) values[2 * i + 1] = 4.25f;
-            var e = Assert.ThrowsExactly<InvalidOperationException>(() => Estimator().Fit(Rows.ToDataView(ml, values, 2)));
-            StringAssert.Contains(e.Message, "Slot 1 of feature column 'Features' is constant");
-            StringAssert.Contains(e.Message, "4.25");
+            var e = Assert.ThrowsExactly<InvalidOperationException>(() => Estimator(o => o.DegenerateSlots = DegenerateSlotHandling.Throw).Fit(Rows.ToDataView(ml, values, 2)));
+            StringAssert.Contains(e.Message, "slot 1 of feature column 'Features' = 4.25");
+            StringAssert.Contains(e.Message, "DegenerateSlots = PointMass");
+            for (int i = 0; i < 100; i++) values[2 * i] = -1.5f;
+            e = Assert.ThrowsExactly<InvalidOperationException>(() => Estimator().Fit(Rows.ToDataView(ml, values, 2)));
+            StringAssert.Contains(e.Message, "Every slot of the training rows");
+            StringAssert.Contains(e.Message, "slot 0 of feature column 'Features' = -1.5, slot 1 of feature column 'Features' = 4.25");
         }
 
         [TestMethod]
