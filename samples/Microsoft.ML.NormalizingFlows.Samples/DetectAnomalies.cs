@@ -12,22 +12,14 @@ namespace Microsoft.ML.NormalizingFlows.Samples
     /// </summary>
     internal static class DetectAnomalies
     {
-        private sealed record DataSet(string Name, string Resource, string LabelColumn, Func<float, bool> IsAnomaly);
-
-        private static readonly DataSet[] DataSets =
-        {
-            new("breast cancer (benign normal, malignant anomalous)", "breast_cancer.csv", "malignant", v => v == 1),
-            new("wine (cultivars 0 and 1 normal, cultivar 2 anomalous)", "wine.csv", "cultivar", v => v == 2),
-        };
-
         public static int Example(string outputFolder, int seeds, double averageDecay = 0)
         {
             Directory.CreateDirectory(outputFolder);
             Console.WriteLine("| data | method | AUC (mean ± std) | detection rate at 5 false positives (mean ± std) |");
             Console.WriteLine("|---|---|---|---|");
-            foreach (DataSet set in DataSets)
+            foreach (AnomalyDataSet set in AnomalyDataSet.Tables)
             {
-                CsvTable table = CsvTable.Embedded(set.Resource, set.Name);
+                CsvTable table = CsvTable.Embedded(set.File, set.Name);
                 string[] features = table.Header.Where(h => h != set.LabelColumn).ToArray();
                 int labelIndex = Array.IndexOf(table.Header, set.LabelColumn);
                 var flowResults = new List<(double Auc, double Detection)>();
@@ -59,7 +51,7 @@ namespace Microsoft.ML.NormalizingFlows.Samples
                     AnomalyDetectionMetrics pcaMetrics = ml.AnomalyDetection.Evaluate(pca.Transform(testView), falsePositiveCount: 5);
                     pcaResults.Add((pcaMetrics.AreaUnderRocCurve, pcaMetrics.DetectionRateAtFalsePositiveCount));
 
-                    if (seed == 1) WriteScorePicture(Path.Combine(outputFolder, $"anomaly-scores-{Path.GetFileNameWithoutExtension(set.Resource)}.png"), flowScored, set.Name);
+                    if (seed == 1) WriteScorePicture(Path.Combine(outputFolder, $"anomaly-scores-{Path.GetFileNameWithoutExtension(set.File)}.png"), flowScored, set.Name);
                 }
                 Console.WriteLine(Line(set.Name, "normalizing flow", flowResults));
                 Console.WriteLine(Line(set.Name, "RandomizedPca", pcaResults));

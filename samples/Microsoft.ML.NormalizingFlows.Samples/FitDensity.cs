@@ -59,7 +59,8 @@ namespace Microsoft.ML.NormalizingFlows.Samples
 
             Directory.CreateDirectory(arguments.OutputFolder);
             string picture = Path.Combine(arguments.OutputFolder, "density.png");
-            WritePicture(picture, model.Flow, values, arguments.Columns, table.Name);
+            using (NormalizingFlow flow = model.CopyFlow())
+                WritePicture(picture, flow, values, arguments.Columns, table.Name);
             Console.WriteLine($"Wrote {picture}");
             return 0;
         }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.NormalizingFlows.Samples;
 
 namespace Microsoft.ML.NormalizingFlows.Benchmarks
 {
@@ -14,14 +15,6 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
     /// </summary>
     internal static class AnomalyBenchmark
     {
-        private sealed record DataSet(string Name, string File, string LabelColumn, Func<float, bool> IsAnomaly);
-
-        private static readonly DataSet[] DataSets =
-        {
-            new("breast cancer (malignant anomalous)", "breast_cancer.csv", "malignant", v => v == 1),
-            new("wine (cultivar 2 anomalous)", "wine.csv", "cultivar", v => v == 2),
-        };
-
         public static int Run(string[] args)
         {
             int seeds = 5;
@@ -33,7 +26,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
             Console.WriteLine($"Novelty protocol, seeds 1 to {seeds}; {Environment.ProcessorCount} cores, one thread on both sides");
             Console.WriteLine("| data | model | AUC (mean ± std) | flagged share of test normals at 5% | fit seconds (mean) |");
             Console.WriteLine("|---|---|---|---|---|");
-            foreach (DataSet set in DataSets)
+            foreach (AnomalyDataSet set in AnomalyDataSet.Tables.Append(AnomalyDataSet.Digits))
             {
                 (string[] header, float[][] rows) = Read(Path.Combine(AppContext.BaseDirectory, "data", set.File));
                 int label = Array.IndexOf(header, set.LabelColumn);
@@ -70,13 +63,13 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                     choices.Add(model.Flow.TrainingHistory.Choice?.Chosen.Replace("spline coupling, ", "", StringComparison.Ordinal) ?? "-");
                     Add("flow, defaults (Auto)", auc, seconds,
                         Enumerable.Range(0, flagged.Length).Count(i => labels[i] == 0 && flagged[i]) / (double)(normal.Length - trainCount));
-                    model.Flow.Dispose();
+                    model.Dispose();
 
                     JsonArray? sklearn = Sklearn(train, test, labels, seed, out sklearnFailure);
                     foreach (JsonNode? m in sklearn ?? new JsonArray())
                         Add($"sklearn {m!["name"]} ({m["setting"]})", m["auc"]!.GetValue<double>(), m["seconds"]!.GetValue<double>());
                 }
-                string data = set.Name.Split(' ')[0];
+                string data = set.ShortName;
                 Console.WriteLine($"| {data} | Auto chose: {string.Join(", ", choices.GroupBy(c => c).Select(g => $"{g.Key} x{g.Count()}"))} | | | |");
                 foreach ((string model, var list) in results.OrderBy(r => r.Key.StartsWith("flow", StringComparison.Ordinal) ? 0 : 1))
                 {

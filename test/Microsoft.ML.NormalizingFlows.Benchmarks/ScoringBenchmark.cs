@@ -52,7 +52,8 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
 
                 double batched = Measure(() => Consume(flow.Transform(data)));
                 double mlnet = Measure(() => Consume(perRow.Transform(data)));
-                double torch = Measure(() => TorchScore(flow.Flow, values, d));
+                using NormalizingFlow torchFlow = flow.CopyFlow();
+                double torch = Measure(() => TorchScore(torchFlow, values, d));
                 using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(flow.ExportDensityOnnx());
                 double graphOnly = Measure(() => Timing.OrtScore(session, values, d));
                 Console.WriteLine(FormattableString.Invariant(

@@ -9,8 +9,8 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
 {
     /// <summary>
     /// Preset quality at a fixed training budget, on generated data with a known density: the held-out KL gap (true
-    /// mean log-density minus the model's, nats; 0 is perfect) and the training time per epoch. Data: a 2-D ring of 8
-    /// Gaussians, and a 10-D mixture of 4 Gaussians with unequal per-feature scales.
+    /// mean log-density minus the model's, nats; 0 is perfect) and the training time per epoch, on the data sets of
+    /// <see cref="KnownDensity.All"/> (selected by name prefix with --data).
     /// </summary>
     internal static class ZooBenchmark
     {
@@ -59,7 +59,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                               $"10% validation; {(trainRows is int n ? $"{n} rows, " : "")}{(seeds > 1 ? $"mean over seeds 1 to {seeds}, " : "")}{Environment.ProcessorCount} cores, TorchSharp threads 1");
             Console.WriteLine("| data | preset | KL gap (nats) | epochs run | seconds per epoch |");
             Console.WriteLine("|---|---|---|---|---|");
-            foreach (GaussianMixture data in new[] { GaussianMixture.Ring(), GaussianMixture.Unequal10D() })
+            foreach (KnownDensity data in KnownDensity.All())
             {
                 if (only.Length > 0 && !data.Name.StartsWith(only, StringComparison.Ordinal)) continue;
                 int rows = trainRows ?? data.TrainRows;
@@ -98,7 +98,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
 
         // The scikit-learn models (build/sklearn_reference.py, Debian's python3-sklearn) on the same rows; a line saying
         // why when it is not installed. Fit seconds take the place of seconds per epoch.
-        private static void SklearnRows(GaussianMixture data, float[] train, float[] test, double trueMean)
+        private static void SklearnRows(KnownDensity data, float[] train, float[] test, double trueMean)
         {
             string folder = Directory.CreateTempSubdirectory("zoo-sklearn").FullName;
             try
@@ -133,78 +133,5 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                 Directory.Delete(folder, recursive: true);
             }
         }
-    }
-
-    /// <summary>A Gaussian mixture with diagonal covariances: samples and exact log-densities.</summary>
-    internal sealed class GaussianMixture
-    {
-        private readonly double[] weights;
-        private readonly double[][] means;
-        private readonly double[][] scales;
-
-        private GaussianMixture(string name, int trainRows, double[] weights, double[][] means, double[][] scales)
-        {
-            Name = name;
-            TrainRows = trainRows;
-            this.weights = weights;
-            this.means = means;
-            this.scales = scales;
-        }
-
-        public string Name { get; }
-
-        public int TrainRows { get; }
-
-        public int Dimension => means[0].Length;
-
-        /// <summary>8 equal Gaussians of standard deviation 0.3 on a circle of radius 3.</summary>
-        public static GaussianMixture Ring() => new("2-D ring of 8", 20_000,
-            Enumerable.Repeat(1.0 / 8, 8).ToArray(),
-            Enumerable.Range(0, 8).Select(k => new[] { 3 * Math.Cos(k * Math.PI / 4), 3 * Math.Sin(k * Math.PI / 4) }).ToArray(),
-            Enumerable.Range(0, 8).Select(_ => new[] { 0.3, 0.3 }).ToArray());
-
-        /// <summary>4 Gaussians in 10-D, weights 0.4/0.3/0.2/0.1, means in [-3, 3], per-feature scales from 0.2 to 2.</summary>
-        public static GaussianMixture Unequal10D()
-        {
-            var random = new Random(10);
-            return new GaussianMixture("10-D mixture of 4", 30_000, new[] { 0.4, 0.3, 0.2, 0.1 },
-                Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, 10).Select(_ => random.NextDouble() * 6 - 3).ToArray()).ToArray(),
-                Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, 10).Select(_ => 0.2 * Math.Pow(10, random.NextDouble())).ToArray()).ToArray());
-        }
-
-        public float[] Sample(int count, int seed)
-        {
-            var random = new Random(seed);
-            int d = Dimension;
-            var values = new float[count * d];
-            for (int i = 0; i < count; i++)
-            {
-                double u = random.NextDouble();
-                int k = 0;
-                while (k < weights.Length - 1 && (u -= weights[k]) > 0) k++;
-                for (int j = 0; j < d; j++) values[i * d + j] = (float)(means[k][j] + scales[k][j] * Normal(random));
-            }
-            return values;
-        }
-
-        public double LogDensity(ReadOnlySpan<float> row)
-        {
-            var terms = new double[weights.Length];
-            for (int k = 0; k < weights.Length; k++)
-            {
-                double sum = Math.Log(weights[k]);
-                for (int j = 0; j < row.Length; j++)
-                {
-                    double z = (row[j] - means[k][j]) / scales[k][j];
-                    sum += -0.5 * z * z - Math.Log(scales[k][j]) - 0.5 * Math.Log(2 * Math.PI);
-                }
-                terms[k] = sum;
-            }
-            double max = terms.Max();
-            return max + Math.Log(terms.Sum(t => Math.Exp(t - max)));
-        }
-
-        private static double Normal(Random random) =>
-            Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
     }
 }

@@ -6,9 +6,11 @@ namespace Microsoft.ML.NormalizingFlows
     /// <summary>
     /// A fitted flow anomaly detector: adds <c>Score = -log p(x)</c> (Single, higher is more anomalous) and
     /// <c>PredictedLabel = Score &gt; Threshold</c> (Boolean). Built from ML.NET transformers around the flow, so it
-    /// saves and loads with <c>mlContext.Model.Save</c>/<c>Load</c> and works in prediction engines.
+    /// saves and loads with <c>mlContext.Model.Save</c>/<c>Load</c> and works in prediction engines. Disposing it
+    /// disposes its flow; models made from it with <see cref="WithThreshold"/> or <see cref="WithContamination"/> own
+    /// their own copies and keep working.
     /// </summary>
-    public sealed class NormalizingFlowAnomalyModel : ITransformer
+    public sealed class NormalizingFlowAnomalyModel : ITransformer, IDisposable
     {
         /// <summary>The score column, as ML.NET's anomaly evaluator expects.</summary>
         public const string ScoreColumn = "Score";
@@ -66,14 +68,21 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>True: prediction engines can use this model.</summary>
         public bool IsRowToRowMapper => true;
 
-        /// <summary>The same model with another threshold (no retraining).</summary>
+        /// <summary>
+        /// The same model with another threshold (no retraining). The new model holds its own copy of the flow (sharing no
+        /// native resources with this one), so either can be disposed without breaking the other.
+        /// </summary>
         /// <param name="threshold">The new threshold.</param>
         /// <returns>The model.</returns>
+        /// <exception cref="ObjectDisposedException">This model was disposed.</exception>
         public NormalizingFlowAnomalyModel WithThreshold(double threshold)
         {
             if (!double.IsFinite(threshold)) throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The threshold must be finite.");
-            return new NormalizingFlowAnomalyModel(Flow, HeldOutScores.ToArray(), threshold);
+            return new NormalizingFlowAnomalyModel(Flow.Copy(), HeldOutScores.ToArray(), threshold);
         }
+
+        /// <summary>Disposes the flow (<see cref="NormalizingFlowTransformer.Dispose"/>); afterwards scoring throws <see cref="ObjectDisposedException"/>.</summary>
+        public void Dispose() => Flow.Dispose();
 
         /// <summary>The same model with the threshold at the <c>(1 - contamination)</c> quantile of the held-out scores.</summary>
         /// <param name="contamination">The fraction of normal rows to flag, 0 to 0.5.</param>

@@ -24,8 +24,8 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
                 for (int i = 0; i < inputs; i++) values[o * inputs + i] = mask[o, i] ? 1f : 0f;
             this.mask = tensor(values, new long[] { outputs, inputs });
             double bound = 1 / System.Math.Sqrt(inputs);
-            weight = new Parameter(zeroInitialized ? zeros(outputs, inputs) : (rand(outputs, inputs) * 2 - 1) * bound);
-            bias = new Parameter(zeroInitialized ? zeros(outputs) : (rand(outputs) * 2 - 1) * bound);
+            weight = new Parameter(zeroInitialized ? zeros(outputs, inputs) : ParameterInitialization.Uniform(new long[] { outputs, inputs }, bound));
+            bias = new Parameter(zeroInitialized ? zeros(outputs) : ParameterInitialization.Uniform(new long[] { outputs }, bound));
             register_buffer(nameof(this.mask), this.mask);
             RegisterComponents();
         }

@@ -11,7 +11,7 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
     /// </summary>
     public sealed class MultilayerPerceptron : nn.Module<Tensor, Tensor>
     {
-        private readonly ModuleList<Linear> layers;
+        private readonly ModuleList<DenseLayer> layers;
 
         /// <summary>Creates the network.</summary>
         /// <param name="inputs">The number of input values; at least 1.</param>
@@ -24,20 +24,14 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
             if (outputs < 1) throw new ArgumentOutOfRangeException(nameof(outputs), outputs, "Must be at least 1.");
             if (hiddenUnits < 1) throw new ArgumentOutOfRangeException(nameof(hiddenUnits), hiddenUnits, "Must be at least 1.");
             if (hiddenLayers < 1) throw new ArgumentOutOfRangeException(nameof(hiddenLayers), hiddenLayers, "Must be at least 1.");
-            var list = new List<Linear>();
+            var list = new List<DenseLayer>();
             int width = inputs;
             for (int i = 0; i < hiddenLayers; i++)
             {
-                list.Add(nn.Linear(width, hiddenUnits));
+                list.Add(new DenseLayer(width, hiddenUnits, zeroInitialized: false));
                 width = hiddenUnits;
             }
-            Linear last = nn.Linear(width, outputs);
-            using (no_grad())
-            {
-                last.weight.zero_();
-                last.bias!.zero_();
-            }
-            list.Add(last);
+            list.Add(new DenseLayer(width, outputs, zeroInitialized: true));
             layers = nn.ModuleList(list.ToArray());
             RegisterComponents();
         }
@@ -52,7 +46,7 @@ namespace Microsoft.ML.NormalizingFlows.Conditioners
             for (int i = 0; i < layers.Count; i++)
             {
                 if (i > 0) h = o.Relu(h);
-                h = o.Linear(h, o.State(layers[i].weight), o.State(layers[i].bias!));
+                h = o.Linear(h, o.State(layers[i].Weight), o.State(layers[i].Bias));
             }
             return h;
         }

@@ -33,7 +33,7 @@ namespace Microsoft.ML.NormalizingFlows
             if (standardization is not null && standardization.Dimension != dimension)
                 throw new ArgumentException($"The standardization has dimension {standardization.Dimension} but the flow has {dimension}.", nameof(standardization));
 
-            manual_seed(seed);
+            using ParameterInitialization.Scope initialization = ParameterInitialization.Seeded(seed);
             var random = new Random(seed);
             var layers = new List<FlowLayer>();
             if (standardization is not null) layers.Add(standardization);

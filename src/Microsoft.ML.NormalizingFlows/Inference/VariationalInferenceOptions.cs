@@ -26,7 +26,10 @@ namespace Microsoft.ML.NormalizingFlows.Inference
         /// <summary>Seeds the draws, so that a seed gives an identical fit. Default 0.</summary>
         public int Seed { get; set; }
 
-        /// <summary>TorchSharp's thread count during the fit (restored afterwards), or <c>null</c> to leave it. Range: 1 or more.</summary>
+        /// <summary>
+        /// TorchSharp's thread count during the fit (process-wide, restored when the last fit using it ends; concurrent fits
+        /// asking for different counts run one after another), or <c>null</c> to leave it. Range: 1 or more.
+        /// </summary>
         public int? NumberOfThreads { get; set; }
 
         /// <summary>Receives each report, or <c>null</c>.</summary>

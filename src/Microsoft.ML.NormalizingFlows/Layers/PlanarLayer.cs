@@ -25,12 +25,12 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         private readonly Parameter w;
         private readonly Parameter b;
 
-        /// <summary>Creates the layer with small random u and w (TorchSharp's global generator) and b = 0.</summary>
+        /// <summary>Creates the layer with small random u and w (TorchSharp's global generator unless built by FlowFactory) and b = 0.</summary>
         /// <param name="dimension">d, at least 1.</param>
         public PlanarLayer(int dimension) : base(TypeName, dimension)
         {
-            u = new Parameter(randn(dimension) * 0.1);
-            w = new Parameter(randn(dimension) * 0.1);
+            u = new Parameter(ParameterInitialization.Normal(new long[] { dimension }, 0.1));
+            w = new Parameter(ParameterInitialization.Normal(new long[] { dimension }, 0.1));
             b = new Parameter(zeros(1));
             RegisterComponents();
         }
@@ -101,11 +101,11 @@ namespace Microsoft.ML.NormalizingFlows.Layers
         private readonly Parameter rawAlpha;
         private readonly Parameter rawBeta;
 
-        /// <summary>Creates the layer with a small random center (TorchSharp's global generator).</summary>
+        /// <summary>Creates the layer with a small random center (TorchSharp's global generator unless built by FlowFactory).</summary>
         /// <param name="dimension">d, at least 1.</param>
         public RadialLayer(int dimension) : base(TypeName, dimension)
         {
-            center = new Parameter(randn(dimension) * 0.1);
+            center = new Parameter(ParameterInitialization.Normal(new long[] { dimension }, 0.1));
             rawAlpha = new Parameter(zeros(1));
             rawBeta = new Parameter(zeros(1));
             RegisterComponents();

@@ -21,6 +21,12 @@ namespace Microsoft.ML.NormalizingFlows
 
         public static ICanSaveModel Build(NormalizingFlowTransformer transformer)
         {
+            // The sample column draws with TorchSharp from per-row seeded noise, which no saveable built-in reproduces:
+            // refuse, rather than save a model that loads without the column.
+            if (transformer.SampleColumnName is string sample)
+                throw new InvalidOperationException($"The flow adds a sample column ('{sample}'), which an ML.NET model zip cannot hold (its built-in form " +
+                    "scores log-densities and latents only). Save the flow file instead (transformer.SaveTo, then NormalizingFlowTransformer.Load keeps " +
+                    "the sample column), or fit without SampleColumnName to save the pipeline as a zip.");
             MLContext ml = transformer.Context;
             Tabular.TabularCodec? codec = transformer.Tabular?.Codec;
             // A tabular flow's columns are first encoded by built-ins into the graph's features and context.

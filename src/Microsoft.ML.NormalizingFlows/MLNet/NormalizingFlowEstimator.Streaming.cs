@@ -8,7 +8,7 @@ namespace Microsoft.ML.NormalizingFlows
     public sealed partial class NormalizingFlowEstimator
     {
         // Streams the rows: one pass for the standardization (Welford), then every epoch through the shuffle buffer.
-        private NormalizingFlowTransformer FitStreaming(IDataView input, TabularCodec? codec, IChannel channel)
+        private NormalizingFlowTransformer FitStreaming(IDataView input, TabularCodec? codec, NormalizingFlowTransformer? start, IChannel channel)
         {
             int d = codec?.DataWidth ?? FeatureColumn.Find(input.Schema, options.FeatureColumnName).Size;
             int k = codec?.ContextWidth ?? 0;
@@ -44,7 +44,7 @@ namespace Microsoft.ML.NormalizingFlows
             // The first shuffle buffer (seeded) starts the conditional base's means and a mixture base's components.
             using var generator = new TorchSharp.torch.Generator().manual_seed(options.Seed);
             using Tensor initRows = batches.Epoch(0, Math.Min(options.ShuffleBufferSize, InitializationRows), generator).First();
-            return Train(input, codec, d, k, statistics, integerMask, batches, initRows, channel, _ => transformer => HeldOut(transformer, input));
+            return Train(input, codec, start, d, k, statistics, integerMask, batches, initRows, channel, _ => transformer => HeldOut(transformer, input));
         }
 
         // The log-densities of the validation rows (at most ShuffleBufferSize of them), as the transformer scores them.

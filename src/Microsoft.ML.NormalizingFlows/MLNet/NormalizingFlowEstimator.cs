@@ -60,9 +60,37 @@ namespace Microsoft.ML.NormalizingFlows
         /// <exception cref="ArgumentOutOfRangeException">An input column is missing or of a type the flow cannot read.</exception>
         /// <exception cref="InvalidOperationException">No usable rows, too few rows for the split, a constant feature, or NaN/inf with <see cref="InvalidRowHandling.Throw"/>.</exception>
         /// <exception cref="TrainingDivergedException">The loss turned NaN or infinite.</exception>
-        public NormalizingFlowTransformer Fit(IDataView input)
+        public NormalizingFlowTransformer Fit(IDataView input) => Fit(input, start: null, nameof(input));
+
+        /// <summary>
+        /// Trains further: a copy of <paramref name="start"/>'s flow (not the flow itself) is trained on <paramref name="input"/>
+        /// with these options' training protocol (learning rate, schedule, budget, early stopping, seed for the split and
+        /// the shuffling) and returned in a new transformer; <paramref name="start"/> is left as it is. The architecture,
+        /// the base and the standardization are <paramref name="start"/>'s (the architecture options and <see cref="FlowPreset.Auto"/>'s
+        /// comparison do not apply); the column names are these options'.
+        /// </summary>
+        /// <param name="input">The training data: a feature column with as many values as <paramref name="start"/>'s.</param>
+        /// <param name="start">A fitted transformer over one feature vector column.</param>
+        /// <returns>A new transformer.</returns>
+        /// <exception cref="NotSupportedException">A flow over several columns or with a condition, on either side.</exception>
+        /// <exception cref="ArgumentException">The feature column's size differs from <paramref name="start"/>'s.</exception>
+        public NormalizingFlowTransformer Fit(IDataView input, NormalizingFlowTransformer start)
         {
+            ArgumentNullException.ThrowIfNull(start);
+            if (start.Tabular is not null || options.IsTabular)
+                throw new NotSupportedException("Further training is available for flows over one feature vector column (FeatureColumnName); " +
+                    "a flow over several columns or with a label or context is fitted anew with Fit(input).");
             ArgumentNullException.ThrowIfNull(input);
+            int width = FeatureColumn.Find(input.Schema, options.FeatureColumnName).Size;
+            if (width != start.Dimension)
+                throw new ArgumentException($"Feature column '{options.FeatureColumnName}' has {width} values per row, but the flow to train further " +
+                    $"was fitted on {start.Dimension}. Give it rows of the same width, or fit a new flow with Fit(input).", nameof(start));
+            return Fit(input, start, nameof(input));
+        }
+
+        private NormalizingFlowTransformer Fit(IDataView input, NormalizingFlowTransformer? start, string inputName)
+        {
+            ArgumentNullException.ThrowIfNull(input, inputName);
             using IChannel channel = host.Start("Fitting a normalizing flow");
             TabularCodec? codec = null;
             long count;
@@ -77,10 +105,10 @@ namespace Microsoft.ML.NormalizingFlows
                 count = options.TrainingData == TrainingDataCache.Auto ? input.GetRowCount() ?? CountRows(input) : 0;
             }
             bool stream = options.TrainingData == TrainingDataCache.Stream || options.TrainingData == TrainingDataCache.Auto && count > options.ShuffleBufferSize;
-            return stream ? FitStreaming(input, codec, channel) : FitInMemory(input, codec, count, skipped, channel);
+            return stream ? FitStreaming(input, codec, start, channel) : FitInMemory(input, codec, start, count, skipped, channel);
         }
 
-        private NormalizingFlowTransformer FitInMemory(IDataView input, TabularCodec? codec, long count, long skipped, IChannel channel)
+        private NormalizingFlowTransformer FitInMemory(IDataView input, TabularCodec? codec, NormalizingFlowTransformer? start, long count, long skipped, IChannel channel)
         {
             TrainingRows rows = codec is null ? TrainingRows.Read(input, options.FeatureColumnName, options.InvalidRows) : TrainingRows.Read(input, codec, count);
             if (codec is null) skipped = rows.Skipped;
@@ -96,7 +124,7 @@ namespace Microsoft.ML.NormalizingFlows
             using Tensor trainTensor = ToTensor(rows, train, type, midpoint: null);
             using Tensor? validationTensor = validation.Length > 0 ? ToTensor(rows, validation, type, integerMask) : null;
             using Tensor initRows = trainTensor.narrow(0, 0, Math.Min(trainTensor.shape[0], InitializationRows));
-            return Train(input, codec, rows.Dimension, rows.ContextWidth, statistics, integerMask, new Training.TensorBatches(trainTensor, validationTensor), initRows, channel,
+            return Train(input, codec, start, rows.Dimension, rows.ContextWidth, statistics, integerMask, new Training.TensorBatches(trainTensor, validationTensor), initRows, channel,
                 logDensity =>
                 {
                     float[] heldOut = validationTensor is null ? Array.Empty<float>() : LogDensities(logDensity, validationTensor);
@@ -109,14 +137,15 @@ namespace Microsoft.ML.NormalizingFlows
 
         private ScalarType ElementType => options.Precision == FlowPrecision.Double ? ScalarType.Float64 : ScalarType.Float32;
 
-        // Fits the flow (the candidates Auto compares, then the chosen one), then wraps it in a transformer. heldOut maps
-        // the trained log-density function to the held-out densities, computed before or after the transformer exists.
-        private NormalizingFlowTransformer Train(IDataView input, TabularCodec? codec, int dimension, int contextWidth, SlotStatistics statistics,
-            float[] integerMask, Training.ITrainingBatches batches, Tensor initRows, IChannel channel,
+        // Fits the flow (the candidates Auto compares, then the chosen one; or a copy of start's flow), then wraps it in a
+        // transformer. heldOut maps the trained log-density function to the held-out densities, computed before or after
+        // the transformer exists.
+        private NormalizingFlowTransformer Train(IDataView input, TabularCodec? codec, NormalizingFlowTransformer? start, int dimension, int contextWidth,
+            SlotStatistics statistics, float[] integerMask, Training.ITrainingBatches batches, Tensor initRows, IChannel channel,
             Func<Func<Tensor, Tensor>, Func<NormalizingFlowTransformer, float[]>> heldOut)
         {
-            var setup = new FitSetup(dimension, contextWidth, statistics, integerMask, batches, initRows, channel);
-            (Options chosen, ModelChoice? choice) = options.Preset == FlowPreset.Auto ? ChooseModel(setup, codec is not null) : (options, null);
+            var setup = new FitSetup(dimension, contextWidth, statistics, integerMask, batches, initRows, channel, start);
+            (Options chosen, ModelChoice? choice) = options.Preset == FlowPreset.Auto && start is null ? ChooseModel(setup, codec is not null) : (options, null);
             FittedFlow fitted = FitFlow(chosen, setup, log: line => channel.Info(MessageSensitivity.None, line), chosen.Progress);
             try
             {
@@ -149,9 +178,10 @@ namespace Microsoft.ML.NormalizingFlows
             }
         }
 
-        // What every candidate fit shares: the rows, their standardization and the log.
+        // What every candidate fit shares: the rows, their standardization, the log and, when training further, the
+        // transformer whose flow a copy starts from.
         private sealed record FitSetup(int Dimension, int ContextWidth, SlotStatistics Statistics, float[] IntegerMask,
-            Training.ITrainingBatches Batches, Tensor InitRows, IChannel Channel);
+            Training.ITrainingBatches Batches, Tensor InitRows, IChannel Channel, NormalizingFlowTransformer? Start = null);
 
         // A trained flow (and its conditional wrapper when there is a context), its log-density function and its history.
         private sealed record FittedFlow(NormalizingFlow Flow, ConditionalNormalizingFlow? Conditional, Func<Tensor, Tensor> LogDensity, TrainingHistory History)
@@ -164,18 +194,20 @@ namespace Microsoft.ML.NormalizingFlows
         }
 
         // Builds the flow that the options describe (conditioned when there is a context), starts a mixture base from the
-        // first rows' latents and the conditional base's means from the rows, and trains it on the batches.
+        // first rows' latents and the conditional base's means from the rows, and trains it on the batches. When training
+        // further, a copy of the start's flow takes the built flow's place, as it is.
         private FittedFlow FitFlow(Options o, FitSetup setup, Action<string> log, IProgress<TrainingProgress>? progress)
         {
             (int dimension, int contextWidth) = (setup.Dimension, setup.ContextWidth);
             ScalarType type = ElementType;
-            NormalizingFlow flow = setup.Statistics.CreateFlow(o.ToArchitecture(), o.Seed, type, contextWidth);
+            NormalizingFlow flow = setup.Start is null ? setup.Statistics.CreateFlow(o.ToArchitecture(), o.Seed, type, contextWidth) : setup.Start.CopyFlow();
+            if (flow.ElementType != type) flow.to(type);
             ConditionalNormalizingFlow? conditional = contextWidth > 0 ? new ConditionalNormalizingFlow(flow, contextWidth) : null;
             try
             {
                 Tensor initRows = setup.InitRows;
                 using Tensor mask = tensor(setup.IntegerMask.Concat(new float[contextWidth]).ToArray()).to_type(type);
-                if (flow.BaseDistribution is GaussianMixture mixture)
+                if (flow.BaseDistribution is GaussianMixture mixture && setup.Start is null)
                     using (NewDisposeScope())
                     using (no_grad())
                         mixture.InitializeFrom(flow.ToLatent(initRows.narrow(1, 0, dimension) + mask.narrow(0, 0, dimension) * 0.5), o.Seed);

@@ -168,7 +168,7 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>Seeds initialization, permutations, the validation split and shuffling: a seed gives identical models. Default 0.</summary>
             public int Seed;
 
-            /// <summary>TorchSharp's thread count during the fit (restored afterwards), or <c>null</c> to leave it as it is. Range: 1 or more.</summary>
+            /// <summary>TorchSharp's thread count during the fit (a process-wide libtorch setting, restored when the last fit using it ends; concurrent fits asking for different counts run one after another), or <c>null</c> to leave it as it is. Range: 1 or more.</summary>
             public int? NumberOfThreads;
 
             /// <summary>

@@ -41,7 +41,7 @@ namespace Microsoft.ML.NormalizingFlows
             var rows = new float[(long)count * d];
             var context = new float[Math.Min(count, GenerationBlock) * k];
             var noise = new double[Math.Min(count, GenerationBlock) * d];
-            var uniforms = new double[runtime.Sampler.ReadsUniforms ? Math.Min(count, GenerationBlock) : 0];
+            var uniforms = new double[runtime.ReadsUniforms ? Math.Min(count, GenerationBlock) : 0];
             for (int start = 0; start < count; start += GenerationBlock)
             {
                 int block = Math.Min(GenerationBlock, count - start);
@@ -52,7 +52,7 @@ namespace Microsoft.ML.NormalizingFlows
                 }
                 FlowSampler.Gaussian(random, noise.AsSpan(0, block * d));
                 for (int i = 0; i < block && uniforms.Length > 0; i++) uniforms[i] = random.NextDouble();
-                runtime.Sampler.Sample(noise, uniforms, context, block, temperature, rows.AsSpan(start * d, block * d));
+                runtime.Sample(noise, uniforms, context, block, temperature, rows.AsSpan(start * d, block * d));
             }
             return codec is null ? PlainRows(rows, count) : TabularRows(codec, rows, combinations, count);
         }

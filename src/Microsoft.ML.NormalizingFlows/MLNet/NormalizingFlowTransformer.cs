@@ -13,10 +13,19 @@ namespace Microsoft.ML.NormalizingFlows
     /// the flow's ONNX graph on ONNX Runtime, a block of rows per call, on CUDA when asked and available.
     /// </summary>
     /// <remarks>
+    /// <para>
+    /// The transformer is immutable: it holds one fitted model (the flow file's graph, weights and description), and
+    /// <see cref="CopyFlow"/> hands out independent TorchSharp copies. After <see cref="Dispose"/> every member that scores,
+    /// samples, saves or exports (also through data views and prediction engines made earlier) throws
+    /// <see cref="ObjectDisposedException"/>; the descriptive properties (column names, <see cref="TrainingHistory"/>)
+    /// stay readable.
+    /// </para>
+    /// <para>
     /// Save and load: <see cref="SaveTo(string)"/> writes the flow file (an ONNX density graph whose metadata and
     /// initializers rebuild the flow) and <see cref="Load(MLContext, string, int?, bool)"/> reads it back;
     /// <c>mlContext.Model.Save</c> stores the transformer inside a pipeline's zip as ML.NET built-ins (an embedded
     /// ONNX model), which <c>mlContext.Model.Load</c> reads back as such.
+    /// </para>
     /// </remarks>
     public sealed partial class NormalizingFlowTransformer : ITransformer, IDisposable
     {
@@ -25,6 +34,7 @@ namespace Microsoft.ML.NormalizingFlows
         private readonly FlowScorer scorer;
         private readonly FlowRuntime runtime;
         private readonly object flowGate = new();
+        private readonly UsageGate gate = new(nameof(NormalizingFlowTransformer));
         private NormalizingFlow? flow;
 
         internal NormalizingFlowTransformer(
@@ -48,14 +58,25 @@ namespace Microsoft.ML.NormalizingFlows
             FallbackToCpu = fallbackToCpu;
             Dimension = dimension;
             scorer = new FlowScorer(flowFile, dimension, Tabular?.Codec.ContextWidth ?? 0, gpuDeviceId, fallbackToCpu, log);
-            runtime = new FlowRuntime(scorer, Tabular, new FlowSampler(() => Flow, Tabular, dimension), SampleTemperature, SampleSeed);
+            runtime = new FlowRuntime(gate, scorer, Tabular, new FlowSampler(() => SnapshotFlow, Tabular, dimension), SampleTemperature, SampleSeed);
         }
 
         /// <summary>
-        /// The flow as a TorchSharp module, for sampling, direct use or further training. After <see cref="Load(MLContext, string, int?, bool)"/>
-        /// it is rebuilt from the flow file on first use (this needs the libtorch native library; scoring does not).
+        /// A new TorchSharp copy of the fitted flow, rebuilt from the flow file (this needs the libtorch native library;
+        /// scoring does not): for sampling with your own generator, direct use or inspection. The copy is the caller's
+        /// to dispose; changing, training or disposing it leaves this transformer as it is. To train further and score the
+        /// result, use <see cref="NormalizingFlowEstimator.Fit(IDataView, NormalizingFlowTransformer)"/>, which returns a new transformer.
         /// </summary>
-        public NormalizingFlow Flow
+        /// <returns>The copy, on the CPU.</returns>
+        /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
+        public NormalizingFlow CopyFlow()
+        {
+            using UsageGate.Lease lease = gate.Enter();
+            return FlowOnnx.LoadFlow(flowFile, "the transformer's flow file").Flow;
+        }
+
+        // The transformer's own module (sampling, contributions, the sampling graph); used only inside the gate, never handed out.
+        private NormalizingFlow SnapshotFlow
         {
             get
             {
@@ -103,7 +124,14 @@ namespace Microsoft.ML.NormalizingFlows
         public bool FallbackToCpu { get; }
 
         /// <summary>The ONNX Runtime provider that scores: "CUDA" or "CPU".</summary>
-        public string ScoringProvider => scorer.Provider;
+        public string ScoringProvider
+        {
+            get
+            {
+                ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+                return scorer.Provider;
+            }
+        }
 
         /// <summary>The feature names recorded at fitting (the feature column's slot names), or <c>null</c>.</summary>
         public IReadOnlyList<string>? FeatureNames => Metadata.FeatureNames;
@@ -130,7 +158,8 @@ namespace Microsoft.ML.NormalizingFlows
             if (Tabular?.BaseParameters is not null)
                 throw new NotSupportedException("This flow is conditioned on a class or context, so a row's log-density depends on more than its features; " +
                     "feature contributions are available for unconditioned flows.");
-            NormalizingFlow model = Flow;
+            using UsageGate.Lease lease = gate.Enter();
+            NormalizingFlow model = SnapshotFlow;
             using var scope = TorchSharp.torch.NewDisposeScope();
             var x = TorchSharp.torch.tensor(features, new long[] { 1, Dimension }).to_type(model.ElementType).requires_grad_(true);
             model.LogDensity(x).sum().backward();
@@ -160,7 +189,11 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>The schema <see cref="Transform"/> produces from <paramref name="inputSchema"/>.</summary>
         /// <param name="inputSchema">The input schema; it must hold the feature column with <see cref="Dimension"/> values.</param>
         /// <returns>The output schema.</returns>
-        public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new FlowOutputSchema(inputSchema, this).Output;
+        public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+        {
+            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            return new FlowOutputSchema(inputSchema, this).Output;
+        }
 
         /// <summary>Adds the log-density (and latent) columns to <paramref name="input"/>, computed lazily in blocks of rows.</summary>
         /// <param name="input">The data; it must hold the feature column with <see cref="Dimension"/> values.</param>
@@ -169,6 +202,7 @@ namespace Microsoft.ML.NormalizingFlows
         public IDataView Transform(IDataView input)
         {
             ArgumentNullException.ThrowIfNull(input);
+            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
             PipelineOnnx.ThrowIfCalledByMLNetOnnxExport();
             return new FlowDataView(input, new FlowOutputSchema(input.Schema, this), runtime);
         }
@@ -176,8 +210,11 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>A row-to-row mapper over <paramref name="inputSchema"/>, as prediction engines use.</summary>
         /// <param name="inputSchema">The input schema.</param>
         /// <returns>The mapper.</returns>
-        public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-            new FlowRowMapper(new FlowOutputSchema(inputSchema, this), runtime);
+        public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+        {
+            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            return new FlowRowMapper(new FlowOutputSchema(inputSchema, this), runtime);
+        }
 
         /// <summary>
         /// Saves the transformer inside an ML.NET model zip as built-in transformers that reproduce its columns: the
@@ -185,13 +222,18 @@ namespace Microsoft.ML.NormalizingFlows
         /// ONNX Runtime and this assembly, not TorchSharp; it returns those built-ins, not this type.
         /// </summary>
         /// <param name="ctx">The save context.</param>
-        void ICanSaveModel.Save(ModelSaveContext ctx) => ModelZipForm.Build(this).Save(ctx);
+        void ICanSaveModel.Save(ModelSaveContext ctx)
+        {
+            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            ModelZipForm.Build(this).Save(ctx);
+        }
 
         /// <summary>Writes the flow file: the ONNX density graph (input <c>features</c>, outputs <c>log_density</c>, <c>latent</c>) with the metadata that rebuilds this transformer.</summary>
         /// <param name="path">The file to write.</param>
         public void SaveTo(string path)
         {
             ArgumentException.ThrowIfNullOrEmpty(path);
+            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
             File.WriteAllBytes(path, flowFile);
         }
 
@@ -200,6 +242,7 @@ namespace Microsoft.ML.NormalizingFlows
         public void SaveTo(Stream stream)
         {
             ArgumentNullException.ThrowIfNull(stream);
+            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
             stream.Write(flowFile);
         }
 
@@ -211,7 +254,11 @@ namespace Microsoft.ML.NormalizingFlows
         /// values, in the order of the flow's columns, and <c>log_density</c> is the whole row's, categories included.
         /// </summary>
         /// <returns>A copy of the bytes.</returns>
-        public byte[] ExportDensityOnnx() => (byte[])flowFile.Clone();
+        public byte[] ExportDensityOnnx()
+        {
+            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            return (byte[])flowFile.Clone();
+        }
 
         /// <summary>
         /// The ONNX sampling graph (float32): input <c>noise [N, d]</c> (standard-normal draws), outputs <c>samples [N, d]</c> and
@@ -220,7 +267,11 @@ namespace Microsoft.ML.NormalizingFlows
         /// columns come out continuous, to be floored.
         /// </summary>
         /// <returns>The serialized model.</returns>
-        public byte[] ExportSamplingOnnx() => Tabular is null ? FlowOnnx.ExportSampling(Flow) : FlowOnnx.ExportSampling(Flow, Tabular);
+        public byte[] ExportSamplingOnnx()
+        {
+            using UsageGate.Lease lease = gate.Enter();
+            return Tabular is null ? FlowOnnx.ExportSampling(SnapshotFlow) : FlowOnnx.ExportSampling(SnapshotFlow, Tabular);
+        }
 
         /// <summary>Loads a transformer from a flow file written by <see cref="SaveTo(string)"/>.</summary>
         /// <param name="mlContext">The context whose log receives the provider line.</param>
@@ -267,11 +318,30 @@ namespace Microsoft.ML.NormalizingFlows
             }
         }
 
-        /// <summary>Releases the ONNX Runtime session and the flow's native tensors.</summary>
+        /// <summary>
+        /// Releases the ONNX Runtime session and the flow's native tensors, after any scoring or sampling under way has
+        /// finished. Afterwards scoring, sampling, saving and exporting throw <see cref="ObjectDisposedException"/>.
+        /// Calling it again does nothing.
+        /// </summary>
         public void Dispose()
         {
+            if (!gate.Close()) return;
             scorer.Dispose();
-            flow?.Dispose();
+            lock (flowGate)
+            {
+                flow?.Dispose();
+                flow = null;
+            }
+        }
+
+        /// <summary>An independent transformer over the same flow file (its own session and module): disposing either leaves the other working.</summary>
+        internal NormalizingFlowTransformer Copy()
+        {
+            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            return new NormalizingFlowTransformer(environment, null, flowFile, Metadata, GpuDeviceId, FallbackToCpu, Dimension, log: null)
+            {
+                HeldOutLogDensities = HeldOutLogDensities,
+            };
         }
 
         internal MLContext Context => environment as MLContext ?? new MLContext();

@@ -56,7 +56,7 @@ namespace Microsoft.ML.NormalizingFlows
                 positions[count] = source.Position;
                 count++;
             }
-            runtime.Scorer.Score(rows, context, count, logDensity, latent, withLatent);
+            runtime.Score(rows, context, count, logDensity, latent, withLatent);
             if (withSample) Sample(count);
             Count = count;
             Current = 0;
@@ -95,14 +95,14 @@ namespace Microsoft.ML.NormalizingFlows
         {
             int d = runtime.Dimension;
             var noise = new double[count * d];
-            var uniforms = new double[runtime.Sampler.ReadsUniforms ? count : 0];
+            var uniforms = new double[runtime.ReadsUniforms ? count : 0];
             for (int i = 0; i < count; i++)
             {
                 Random random = FlowSampler.ForRow(runtime.SampleSeed, positions[i]);
                 FlowSampler.Gaussian(random, noise.AsSpan(i * d, d));
                 if (uniforms.Length > 0) uniforms[i] = random.NextDouble();
             }
-            runtime.Sampler.Sample(noise, uniforms, context, count, runtime.SampleTemperature, sample);
+            runtime.Sample(noise, uniforms, context, count, runtime.SampleTemperature, sample);
         }
     }
 }

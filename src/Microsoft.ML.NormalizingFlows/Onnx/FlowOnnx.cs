@@ -224,6 +224,8 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             var flow = new NormalizingFlow(FlowLayerRegistry.CreateDistribution(FromJson(architecture["base"])), layers);
             try
             {
+                // Converted first, so that a float64 flow's stored float64 state is copied at full precision.
+                if (elementType != ScalarType.Float32) flow.to(elementType);
                 var stored = (initializers ?? Array.Empty<TensorProto>()).ToDictionary(t => t.Name);
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
@@ -236,7 +238,6 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                         throw new InvalidDataException($"state tensor '{key}' has shape [{string.Join(", ", value.Shape)}] but the architecture needs [{string.Join(", ", target.shape)}]");
                     target.copy_(value.ToTensor(target.is_floating_point() ? target.dtype : ScalarType.Float32));
                 }
-                if (elementType != ScalarType.Float32) flow.to(elementType);
                 flow.eval();
                 return flow;
             }

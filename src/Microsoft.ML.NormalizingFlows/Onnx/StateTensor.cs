@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.NormalizingFlows.Onnx
 {
     /// <summary>
-    /// A flow's parameter or buffer as ONNX stores it: float32 (floating values) or int64 (indices); float64 only for
-    /// graph constants of float64 arithmetic.
+    /// A flow's parameter or buffer as ONNX stores it: float32 (floating values) or int64 (indices); float64 for the
+    /// state of a float64 flow and the constants of its arithmetic.
     /// </summary>
     internal sealed class StateTensor
     {
@@ -63,8 +63,12 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                     long[] longs = proto.RawData.Length > 0 ? ToArray<long>(proto.RawData) : proto.Int64Data.ToArray();
                     if (longs.Length != count) throw new InvalidDataException($"Initializer '{proto.Name}' holds {longs.Length} values for shape [{string.Join(", ", shape)}].");
                     return Int64(longs, shape);
+                case TensorProto.Types.DataType.Double:
+                    double[] doubles = proto.RawData.Length > 0 ? ToArray<double>(proto.RawData) : proto.DoubleData.ToArray();
+                    if (doubles.Length != count) throw new InvalidDataException($"Initializer '{proto.Name}' holds {doubles.Length} values for shape [{string.Join(", ", shape)}].");
+                    return Double(doubles, shape);
                 default:
-                    throw new InvalidDataException($"Initializer '{proto.Name}' has ONNX data type {proto.DataType}; a flow file holds only float and int64 tensors.");
+                    throw new InvalidDataException($"Initializer '{proto.Name}' has ONNX data type {proto.DataType}; a flow file holds only float, double and int64 tensors.");
             }
         }
 
@@ -94,6 +98,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         public Tensor ToTensor(ScalarType floatType)
         {
             if (Floats is not null) return tensor(Floats, Shape).to_type(floatType);
+            if (doubles is not null) return tensor(doubles, Shape).to_type(floatType);
             return tensor(Longs!, Shape);
         }
 

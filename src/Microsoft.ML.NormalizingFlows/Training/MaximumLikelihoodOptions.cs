@@ -85,7 +85,8 @@ namespace Microsoft.ML.NormalizingFlows.Training
         public int Seed { get; set; }
 
         /// <summary>
-        /// TorchSharp's intra-op thread count during the fit (restored afterwards), or <c>null</c> to leave it as it is.
+        /// TorchSharp's intra-op thread count during the fit (a process-wide libtorch setting, restored when the last fit using
+        /// it ends; concurrent fits asking for different counts run one after another), or <c>null</c> to leave it as it is.
         /// On small flows one thread is often fastest. Range: 1 or more. Default null.
         /// </summary>
         public int? NumberOfThreads { get; set; }

@@ -104,7 +104,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Anomaly
                 double share = model.Transform(newNormal).GetColumn<bool>("PredictedLabel").Count(f => f) / 5000.0;
                 Assert.AreEqual(0.05, share, 0.05, $"seed {seed}: flagged {share:P1}");
                 shares.Add(share);
-                model.Flow.Dispose();
+                model.Dispose();
             }
             Assert.AreEqual(0.05, shares.Average(), 0.02, $"flagged shares {string.Join(", ", shares.Select(s => s.ToString("P1")))}");
         }

@@ -31,9 +31,10 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
                     grid[2 * (i * n + j)] = (float)(x0 + (i + 0.5) * hx);
                     grid[2 * (i * n + j) + 1] = (float)(y0 + (j + 0.5) * hy);
                 }
+            using NormalizingFlow flow = model.CopyFlow();
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            Tensor density = model.Flow.LogDensity(tensor(grid, new long[] { n * n, 2 })).to_type(ScalarType.Float64).exp();
+            Tensor density = flow.LogDensity(tensor(grid, new long[] { n * n, 2 })).to_type(ScalarType.Float64).exp();
             double integral = density.sum().item<double>() * hx * hy;
             Console.WriteLine($"two moons: integral {integral:F5}, validation log-likelihood {model.TrainingHistory.BestValidationLogLikelihood:F4}");
             Assert.AreEqual(1.0, integral, 0.01, $"integral of the fitted density = {integral}");

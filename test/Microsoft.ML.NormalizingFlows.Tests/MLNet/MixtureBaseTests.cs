@@ -54,15 +54,17 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
                 using NormalizingFlowTransformer loaded = NormalizingFlowTransformer.Load(ml, stream);
                 IDataView rows = Rows.ToDataView(ml, test, 2);
                 CollectionAssert.AreEqual(model.Transform(rows).GetColumn<float>("LogDensity").ToArray(), loaded.Transform(rows).GetColumn<float>("LogDensity").ToArray());
-                Assert.IsInstanceOfType<Distributions.GaussianMixture>(loaded.Flow.BaseDistribution, "the rebuilt flow has the mixture base");
+                using (NormalizingFlow rebuilt = loaded.CopyFlow())
+                    Assert.IsInstanceOfType<Distributions.GaussianMixture>(rebuilt.BaseDistribution, "the rebuilt flow has the mixture base");
 
                 // Generate draws from the mixture base, not from a standard normal pushed through the flow: its rows
                 // have the moments of the flow's own draws (TorchSharp's Sample) and of the ring (radius 3).
                 float[] generated = model.Generate(20_000, seed: 4).GetColumn<float[]>("Features").SelectMany(r => r).ToArray();
                 float[] drawn;
+                using (NormalizingFlow copy = model.CopyFlow())
                 using (TorchSharp.torch.NewDisposeScope())
                 using (var generator = new TorchSharp.torch.Generator().manual_seed(5))
-                    drawn = model.Flow.Sample(20_000, generator).data<float>().ToArray();
+                    drawn = copy.Sample(20_000, generator).data<float>().ToArray();
                 double Radius(float[] rows) => Enumerable.Range(0, rows.Length / 2).Average(i => Math.Sqrt(rows[2 * i] * rows[2 * i] + rows[2 * i + 1] * rows[2 * i + 1]));
                 double Spread(float[] rows, int j) => Math.Sqrt(Enumerable.Range(0, rows.Length / 2).Average(i => rows[2 * i + j] * rows[2 * i + j]));
                 Assert.AreEqual(Radius(drawn), Radius(generated), 0.03, "mean radius of generated and drawn rows");

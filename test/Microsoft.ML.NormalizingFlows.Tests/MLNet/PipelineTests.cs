@@ -89,9 +89,10 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
                     fromTransform.Add(density);
                 }
             }
+            using NormalizingFlow flow = model.LastTransformer.CopyFlow();
             using var scope = TorchSharp.torch.NewDisposeScope();
             using var noGrad = TorchSharp.torch.no_grad();
-            float[] direct = model.LastTransformer.Flow.LogDensity(TorchSharp.torch.tensor(features.ToArray(), new long[] { fromTransform.Count, 2 }))
+            float[] direct = flow.LogDensity(TorchSharp.torch.tensor(features.ToArray(), new long[] { fromTransform.Count, 2 }))
                 .data<float>().ToArray();
             Assert.AreEqual(2500, fromTransform.Count);
             for (int i = 0; i < direct.Length; i++) Assert.AreEqual(direct[i], fromTransform[i], 1e-4f, $"row {i}");
@@ -142,7 +143,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
             var options = SmallOptions();
             options.Precision = FlowPrecision.Double;
             var model = ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(options)).Fit(data);
-            NormalizingFlow flow = model.LastTransformer.Flow;
+            using NormalizingFlow flow = model.LastTransformer.CopyFlow();
             Assert.AreEqual(TorchSharp.torch.ScalarType.Float64, flow.ElementType);
 
             double[] rows = points.SelectMany(p => new double[] { p.X, p.Y }).ToArray();

@@ -68,8 +68,8 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
             // Its graphs are valid ONNX (the checker runs where python3-onnx is installed, as .ci/run does).
             if (OnnxChecker.Available)
             {
-                Assert.IsNull(OnnxChecker.Check(Microsoft.ML.NormalizingFlows.Onnx.FlowOnnx.ExportDensity(withConstant.Flow)), "density graph");
-                Assert.IsNull(OnnxChecker.Check(Microsoft.ML.NormalizingFlows.Onnx.FlowOnnx.ExportSampling(withConstant.Flow)), "sampling graph");
+                Assert.IsNull(OnnxChecker.Check(withConstant.ExportDensityOnnx()), "density graph");
+                Assert.IsNull(OnnxChecker.Check(withConstant.ExportSamplingOnnx()), "sampling graph");
             }
 
             // Saved both ways, the model scores the same.

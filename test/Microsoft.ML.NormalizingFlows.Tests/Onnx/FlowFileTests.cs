@@ -54,8 +54,8 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
             stream.Position = 0;
             using NormalizingFlowTransformer loaded = NormalizingFlowTransformer.Load(Ml, stream);
 
+            using NormalizingFlow flow = loaded.CopyFlow(); // rebuilt from the file
             using var scope = NewDisposeScope();
-            NormalizingFlow flow = loaded.Flow; // rebuilt from the file
             Tensor samples = flow.Sample(500, new Generator().manual_seed(1));
             CollectionAssert.AreEqual(new long[] { 500, 2 }, samples.shape);
             float[] torchScores;

@@ -30,6 +30,27 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
         }
 
         [TestMethod]
+        public void AZipRefusesASampleColumnNamingItAndTheFlowFileKeepsIt()
+        {
+            var ml = new MLContext(seed: 0);
+            IDataView data = ml.Data.LoadFromEnumerable(PipelineTests.Points(300, 4));
+            var model = ml.Transforms.Concatenate("Features", "X", "Y").Append(ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
+            {
+                Preset = FlowPreset.RealNvp, NumberOfLayers = 2, HiddenUnits = 8, MaxEpochs = 2, NumberOfThreads = 1, SampleColumnName = "Draw",
+            })).Fit(data);
+            var e = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Model.Save(model, data.Schema, new MemoryStream()));
+            StringAssert.Contains(e.Message, "sample column ('Draw')");
+            StringAssert.Contains(e.Message, "SaveTo");
+
+            using var stream = new MemoryStream();
+            model.LastTransformer.SaveTo(stream);
+            stream.Position = 0;
+            using NormalizingFlowTransformer loaded = NormalizingFlowTransformer.Load(ml, stream);
+            IDataView features = model.Transform(data);
+            Assert.AreEqual(300, loaded.Transform(features).GetColumn<float[]>("Draw").Count(v => v.Length == 2 && v.All(float.IsFinite)), "the loaded flow file adds the sample column");
+        }
+
+        [TestMethod]
         public void TheScoreColumnIsTheNegativeLogDensityBeforeAndAfterSaving()
         {
             var ml = new MLContext(seed: 0);

@@ -107,7 +107,8 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Tabular
             using NormalizingFlowTransformer model = Fit(ml, data);
             TabularModel tabular = model.Tabular!;
             TabularCodec codec = tabular.Codec;
-            Assert.IsTrue(model.Flow.ContextWidth == codec.ContextWidth, "the flow's layers read the context");
+            using (NormalizingFlow flow = model.CopyFlow())
+                Assert.IsTrue(flow.ContextWidth == codec.ContextWidth, "the flow's layers read the context");
 
             List<MixedRow> rows = Rows(300, 2);
             rows[0].Kind = "violet"; // an unknown category: probability 0
@@ -205,7 +206,8 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Tabular
             float[] graphSamples = OrtRunner.Run(model.ExportSamplingOnnx(), noise.Select(v => (float)v).ToArray(), context, rows.Count, d,
                 codec.ContextWidth, FlowOnnx.NoiseName)[FlowOnnx.SamplesName];
             var sampled = new float[rows.Count * d];
-            new FlowSampler(() => model.Flow, model.Tabular, d).Sample(noise, Array.Empty<double>(), context, rows.Count, temperature: 1, sampled);
+            using NormalizingFlow copy = model.CopyFlow();
+            new FlowSampler(() => copy, model.Tabular, d).Sample(noise, Array.Empty<double>(), context, rows.Count, temperature: 1, sampled);
 
             // The sampler floors integer slots; the graph leaves them continuous: compare the continuous slot, and the floor of the integer one.
             int valueSlot = Array.IndexOf(codec.DataSlotNames(), nameof(MixedRow.Value));
