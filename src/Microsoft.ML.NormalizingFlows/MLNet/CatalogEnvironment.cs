@@ -19,5 +19,17 @@ namespace Microsoft.ML.NormalizingFlows
                 "Could not reach the MLContext behind this catalog (the ML.NET version may have changed its internals). " +
                 "Create the estimator directly with new NormalizingFlowEstimator(mlContext, options).");
         }
+
+        /// <summary>
+        /// <c>MLContext.GpuDeviceId</c> and <c>MLContext.FallbackToCpu</c> of the context behind <paramref name="environment"/>
+        /// (an <see cref="MLContext"/>, or the environment a catalog holds, which keeps them behind ML.NET's internal
+        /// <c>IHostEnvironmentInternal</c>); <c>(null, false)</c> when neither exposes them.
+        /// </summary>
+        public static (int? GpuDeviceId, bool FallbackToCpu) DeviceSettings(IHostEnvironment environment)
+        {
+            if (environment is MLContext ml) return (ml.GpuDeviceId, ml.FallbackToCpu);
+            Type? settings = environment.GetType().GetInterfaces().FirstOrDefault(i => i.Name == "IHostEnvironmentInternal");
+            return (settings?.GetProperty("GpuDeviceId")?.GetValue(environment) as int?, settings?.GetProperty("FallbackToCpu")?.GetValue(environment) is true);
+        }
     }
 }

@@ -91,6 +91,7 @@ namespace Microsoft.ML.NormalizingFlows
         private NormalizingFlowTransformer Fit(IDataView input, NormalizingFlowTransformer? start, string inputName)
         {
             ArgumentNullException.ThrowIfNull(input, inputName);
+            OnnxSessionFactory.CheckDevice(GpuDeviceId, FallbackToCpu);
             using IChannel channel = host.Start("Fitting a normalizing flow");
             TabularCodec? codec = null;
             long count;
@@ -135,6 +136,11 @@ namespace Microsoft.ML.NormalizingFlows
 
         private const int InitializationRows = 100_000;
 
+        // The scoring device: the options' GpuDeviceId, else the MLContext's; a CPU fallback when either allows it.
+        private int? GpuDeviceId => options.GpuDeviceId ?? CatalogEnvironment.DeviceSettings(environment).GpuDeviceId;
+
+        private bool FallbackToCpu => options.FallbackToCpu || CatalogEnvironment.DeviceSettings(environment).FallbackToCpu;
+
         private ScalarType ElementType => options.Precision == FlowPrecision.Double ? ScalarType.Float64 : ScalarType.Float32;
 
         // Fits the flow (the candidates Auto compares, then the chosen one; or a copy of start's flow), then wraps it in a
@@ -167,7 +173,7 @@ namespace Microsoft.ML.NormalizingFlows
                 NormalizingFlow flow = fitted.Flow;
                 byte[] flowFile = ElementType == ScalarType.Float64 ? FlowOnnx.ExportDensityFloat64(flow, metadata) : FlowOnnx.ExportDensity(flow, metadata);
                 var transformer = new NormalizingFlowTransformer(environment, flow, flowFile, metadata,
-                    options.GpuDeviceId, options.FallbackToCpu, dimension, line => channel.Info(MessageSensitivity.None, line));
+                    GpuDeviceId, FallbackToCpu, dimension, line => channel.Info(MessageSensitivity.None, line));
                 transformer.HeldOutLogDensities = heldOutOf(transformer);
                 return transformer;
             }

@@ -200,14 +200,16 @@ namespace Microsoft.ML.NormalizingFlows
             public FlowPrecision Precision = FlowPrecision.Single;
 
             /// <summary>
-            /// The CUDA device on which the fitted transformer scores with ONNX Runtime, or <c>null</c> (the default) for
-            /// the CPU. As in ML.NET's <c>ApplyOnnxModel</c>.
+            /// The CUDA device on which the fitted transformer scores with ONNX Runtime, or <c>null</c> (the default):
+            /// <c>MLContext.GpuDeviceId</c>, and the CPU when that is unset too. As in ML.NET's <c>ApplyOnnxModel</c>. With
+            /// a device and no fallback, the CUDA provider is checked before the fit starts.
             /// </summary>
             public int? GpuDeviceId;
 
             /// <summary>
             /// Whether scoring falls back to the CPU when the CUDA provider cannot be used (a line in the log says so);
-            /// when false, an unusable GPU throws. Default false, as in ML.NET's <c>ApplyOnnxModel</c>.
+            /// when false (and <c>MLContext.FallbackToCpu</c> is false too), an unusable GPU throws, before the fit starts.
+            /// Default false, as in ML.NET's <c>ApplyOnnxModel</c>.
             /// </summary>
             public bool FallbackToCpu;
 

@@ -276,7 +276,7 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>Loads a transformer from a flow file written by <see cref="SaveTo(string)"/>.</summary>
         /// <param name="mlContext">The context whose log receives the provider line.</param>
         /// <param name="path">The file.</param>
-        /// <param name="gpuDeviceId">The CUDA device to score on, or <c>null</c> for the CPU.</param>
+        /// <param name="gpuDeviceId">The CUDA device to score on, or <c>null</c>: <c>mlContext.GpuDeviceId</c> (the CPU when that is unset too).</param>
         /// <param name="fallbackToCpu">Whether to score on the CPU when CUDA is not usable.</param>
         /// <returns>The transformer.</returns>
         /// <exception cref="InvalidDataException">The file is truncated, corrupt or not a flow file; the message names it.</exception>
@@ -289,7 +289,7 @@ namespace Microsoft.ML.NormalizingFlows
         /// <summary>Loads a transformer from a stream holding a flow file.</summary>
         /// <param name="mlContext">The context whose log receives the provider line.</param>
         /// <param name="stream">The stream.</param>
-        /// <param name="gpuDeviceId">The CUDA device to score on, or <c>null</c> for the CPU.</param>
+        /// <param name="gpuDeviceId">The CUDA device to score on, or <c>null</c>: <c>mlContext.GpuDeviceId</c> (the CPU when that is unset too).</param>
         /// <param name="fallbackToCpu">Whether to score on the CPU when CUDA is not usable.</param>
         /// <returns>The transformer.</returns>
         /// <exception cref="InvalidDataException">The stream does not hold a flow file.</exception>
@@ -309,7 +309,7 @@ namespace Microsoft.ML.NormalizingFlows
             using IChannel channel = host.Start("Loading a normalizing flow");
             try
             {
-                return new NormalizingFlowTransformer(mlContext, null, bytes, metadata, gpuDeviceId, fallbackToCpu, dimension,
+                return new NormalizingFlowTransformer(mlContext, null, bytes, metadata, gpuDeviceId ?? mlContext.GpuDeviceId, fallbackToCpu, dimension,
                     line => channel.Info(MessageSensitivity.None, line));
             }
             catch (OnnxRuntime.OnnxRuntimeException e)

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Google.Protobuf;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Onnx;
@@ -17,6 +18,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
         internal const string ColumnsKey = "normalizing_flows.columns";
         internal const string TrainingKey = "normalizing_flows.training";
         internal const string TabularKey = "normalizing_flows.tabular";
+        internal const string DigestKey = "normalizing_flows.digest";
 
         // Format 2 adds the tabular model (several columns, categories, a condition); files without one stay format 1,
         // and a reader of format 1 refuses a format-2 file rather than scoring it without its condition.
@@ -80,7 +82,53 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             Add(model, ColumnsKey, columns.ToJsonString());
             if (TrainingHistory is not null) Add(model, TrainingKey, TrainingHistory.ToJson().ToJsonString());
             if (Tabular is not null) Add(model, TabularKey, Tabular.ToJsonString());
+            Add(model, DigestKey, Digests(model).ToJsonString());
         }
+
+        // SHA-256 of each part that defines the density: the graph (nodes and initializers, weights included), the
+        // architecture that rebuilds the flow, and the tabular model. A tool that edits or optimizes any of them
+        // (deleting the rebuild-only initializers, say) changes its digest.
+        private static JsonObject Digests(ModelProto model)
+        {
+            var props = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+            static string Hash(byte[] bytes) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes));
+            var digests = new JsonObject { ["graph"] = Hash(model.Graph.ToByteArray()) };
+            foreach ((string part, string key) in new[] { ("architecture", ArchitectureKey), ("tabular", TabularKey) })
+                if (props.TryGetValue(key, out string? value)) digests[part] = Hash(System.Text.Encoding.UTF8.GetBytes(value));
+            return digests;
+        }
+
+        // Refuses a file whose weights hold NaN or an infinity, and a file whose parts do not match the digests written
+        // with it (files from versions before the digest have none and are read as they are).
+        private static void Verify(ModelProto model, IReadOnlyDictionary<string, string> props)
+        {
+            foreach (TensorProto initializer in model.Graph.Initializer)
+            {
+                bool state = !initializer.Name.StartsWith("const_", StringComparison.Ordinal); // graph constants may hold -inf (masks)
+                int bad = (TensorProto.Types.DataType)initializer.DataType switch
+                {
+                    TensorProto.Types.DataType.Float => Count(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(initializer.RawData.Span).ToArray()
+                        .Concat(initializer.FloatData).Select(v => (double)v), state),
+                    TensorProto.Types.DataType.Double => Count(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(initializer.RawData.Span).ToArray()
+                        .Concat(initializer.DoubleData), state),
+                    _ => 0,
+                };
+                if (bad > 0)
+                    throw new InvalidDataException($"its weights part holds {bad} non-finite value{(bad == 1 ? "" : "s")} in initializer '{initializer.Name}' " +
+                        "(NaN or infinity), so every row would score NaN; refit the flow, or load an earlier copy of the file");
+            }
+            if (props.TryGetValue(DigestKey, out string? written))
+            {
+                JsonObject expected = JsonNode.Parse(written)!.AsObject(), actual = Digests(model);
+                foreach ((string part, JsonNode? value) in expected)
+                    if (actual[part]?.GetValue<string>() != value?.GetValue<string>())
+                        throw new InvalidDataException($"its {part} part was changed after the file was written (its digest does not match); " +
+                            "a flow file must be used as written: tools that edit or optimize ONNX graphs break it, so export the density graph for them " +
+                            "(ExportDensityOnnx) and keep the flow file for loading");
+            }
+        }
+
+        private static int Count(IEnumerable<double> values, bool state) => values.Count(v => double.IsNaN(v) || state && double.IsInfinity(v));
 
         /// <summary>Reads the metadata and the architecture; throws <see cref="InvalidDataException"/> when either is missing or malformed.</summary>
         internal static (FlowFileMetadata Metadata, JsonObject Architecture) ReadFrom(ModelProto model)
@@ -91,6 +139,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             if (!int.TryParse(format, out int formatVersion) || formatVersion < 1 || formatVersion > CurrentFormat)
                 throw new InvalidDataException($"its flow format version '{format}' is not one this library reads (1 to {CurrentFormat}); " +
                     "load it with the library version that wrote it or a newer one");
+            Verify(model, props);
             try
             {
                 JsonObject columns = props.TryGetValue(ColumnsKey, out string? c) ? JsonNode.Parse(c)!.AsObject() : new JsonObject();

@@ -47,6 +47,26 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             return (cpuSession, "CPU");
         }
 
+        /// <summary>
+        /// Checks, before a fit spends its time, that scoring will be able to run where asked: with a GPU asked for and no
+        /// fallback allowed, throws the exception <see cref="Create"/> would throw if ONNX Runtime cannot load its CUDA provider.
+        /// </summary>
+        internal static void CheckDevice(int? gpuDeviceId, bool fallbackToCpu)
+        {
+            if (gpuDeviceId is not int device || fallbackToCpu) return;
+            try
+            {
+                using SessionOptions options = NewOptions();
+                options.AppendExecutionProvider_CUDA(device);
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+            {
+                throw new InvalidOperationException($"GpuDeviceId = {device} was requested but the ONNX Runtime CUDA provider is not usable here " +
+                    $"({e.Message.Trim()}); checked before fitting. Install CUDA 13 and cuDNN for ONNX Runtime 1.31, or set FallbackToCpu = true, " +
+                    "or leave GpuDeviceId unset (on the options and on the MLContext).", e);
+            }
+        }
+
         private static SessionOptions NewOptions()
         {
             var options = new SessionOptions

@@ -80,7 +80,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 combined.Graph.Output.Add(OnnxGraph.FloatValue(score, 0));
             }
             foreach (StringStringEntryProto entry in flowFile.MetadataProps)
-                if (combined.MetadataProps.All(p => p.Key != entry.Key)) combined.MetadataProps.Add(entry.Clone());
+                if (entry.Key != FlowFileMetadata.DigestKey && combined.MetadataProps.All(p => p.Key != entry.Key)) combined.MetadataProps.Add(entry.Clone());
             stream.Write(combined.ToByteArray());
         }
 

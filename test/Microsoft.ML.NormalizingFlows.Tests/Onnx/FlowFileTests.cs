@@ -95,6 +95,42 @@ namespace Microsoft.ML.NormalizingFlows.Tests.Onnx
         }
 
         [TestMethod]
+        public void AFileWithANonFiniteWeightOrAnEditedPartIsRefusedNamingThePart()
+        {
+            byte[] good = FitPipeline(latent: null).LastTransformer.ExportDensityOnnx();
+            void Refused(string what, Action<global::Onnx.ModelProto> edit, string expected)
+            {
+                var proto = global::Onnx.ModelProto.Parser.ParseFrom(good);
+                edit(proto);
+                var e = Assert.ThrowsExactly<InvalidDataException>(() => NormalizingFlowTransformer.Load(Ml, new MemoryStream(Google.Protobuf.MessageExtensions.ToByteArray(proto))), what);
+                StringAssert.Contains(e.Message, "'the stream' is not a usable normalizing-flow file", what);
+                StringAssert.Contains(e.Message, expected, what);
+            }
+            // One weight set to NaN (the file would load and score NaN for every row).
+            Refused("NaN weight", proto =>
+            {
+                global::Onnx.TensorProto weight = proto.Graph.Initializer.First(t => t.Name.EndsWith(".weight", StringComparison.Ordinal) && t.DataType == 1);
+                float[] values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(weight.RawData.Span).ToArray();
+                values[0] = float.NaN;
+                weight.RawData = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            }, "weights part holds 1 non-finite value");
+            // A layer's description edited (its rebuilt flow would differ from the graph).
+            Refused("edited description", proto =>
+            {
+                global::Onnx.StringStringEntryProto entry = proto.MetadataProps.Single(p => p.Key == "normalizing_flows.architecture");
+                entry.Value = entry.Value.Replace("\"tailBound\":4", "\"tailBound\":5", StringComparison.Ordinal);
+                Assert.IsTrue(entry.Value.Contains("\"tailBound\":5", StringComparison.Ordinal), "the edit took place");
+            }, "its architecture part was changed");
+            // A graph optimizer's work: an initializer that no node reads (the rebuild-only state) deleted.
+            Refused("optimized graph", proto =>
+            {
+                var read = proto.Graph.Node.SelectMany(n => n.Input).ToHashSet();
+                global::Onnx.TensorProto unused = proto.Graph.Initializer.First(t => !read.Contains(t.Name));
+                proto.Graph.Initializer.Remove(unused);
+            }, "its graph part was changed");
+        }
+
+        [TestMethod]
         public void AFileFromANewerFormatIsRefusedWithTheReason()
         {
             var proto = global::Onnx.ModelProto.Parser.ParseFrom(FitPipeline(latent: null).LastTransformer.ExportDensityOnnx());
