@@ -10,6 +10,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
     /// row count is the only difference) over an IDataView that generates its rows on the fly, and reports the
     /// process's peak working set; the table gives each peak as a ratio to the first fit's. With NF_MEMORY_TRACE=1 a
     /// child also writes its resident memory, managed heap and live tensors at each log line, and its /proc Rss split.
+    /// Arguments: the row counts (comma-separated, optional), and --trim to fit with TrimNativeMemory (malloc_trim).
     /// </summary>
     internal static class MemoryBenchmark
     {
@@ -17,9 +18,12 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
 
         public static int Run(string[] args)
         {
-            long[] sizes = args.Length > 0 ? args[0].Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray() : new long[] { 10_000, 100_000, 1_000_000 };
+            bool trim = args.Contains("--trim");
+            string[] counts = args.Where(a => a != "--trim").ToArray();
+            long[] sizes = counts.Length > 0 ? counts[0].Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray() : new long[] { 10_000, 100_000, 1_000_000 };
             long largest = sizes.Max();
-            Console.WriteLine($"Peak memory of a streamed fit (child process each; RealNVP d = {Dimension}, batch 512, {largest:N0} rows' worth of steps each, shuffle buffer 65 536 rows)");
+            Console.WriteLine($"Peak memory of a streamed fit (child process each; RealNVP d = {Dimension}, batch 512, {largest:N0} rows' worth of steps each, shuffle buffer 65 536 rows, " +
+                $"TrimNativeMemory {trim})");
             Console.WriteLine("| rows | epochs | peak working set MiB | ratio to the first | fit seconds |");
             Console.WriteLine("|---|---|---|---|---|");
             double first = double.NaN;
@@ -31,6 +35,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
                 start.ArgumentList.Add(rows.ToString(CultureInfo.InvariantCulture));
                 int epochs = (int)Math.Max(1, largest / rows);
                 start.ArgumentList.Add(epochs.ToString(CultureInfo.InvariantCulture));
+                if (trim) start.ArgumentList.Add("--trim");
                 using Process child = Process.Start(start)!;
                 string[] result = child.StandardOutput.ReadToEnd().Trim().Split(' ');
                 child.WaitForExit();
@@ -42,7 +47,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
         }
 
         /// <summary>The child: fits once and prints its peak working set in bytes and the fit's seconds.</summary>
-        public static int Child(long rows, int epochs)
+        public static int Child(long rows, int epochs, bool trim)
         {
             var ml = new MLContext(seed: 0);
             if (Environment.GetEnvironmentVariable("NF_MEMORY_TRACE") == "1")
@@ -55,7 +60,7 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
             using NormalizingFlowTransformer model = ml.Transforms.NormalizingFlow(new NormalizingFlowEstimator.Options
             {
                 Preset = FlowPreset.RealNvp, MaxEpochs = epochs, BatchSize = 512, EarlyStoppingPatience = 0,
-                NumberOfThreads = 1, TrainingData = TrainingDataCache.Stream, ValidationFraction = 0.01,
+                NumberOfThreads = 1, TrainingData = TrainingDataCache.Stream, ValidationFraction = 0.01, TrimNativeMemory = trim,
             }).Fit(new GeneratedRows(rows, Dimension));
             if (Environment.GetEnvironmentVariable("NF_MEMORY_TRACE") == "1")
                 Console.Error.WriteLine(string.Join(" ", File.ReadAllLines("/proc/self/status").Where(l => l.StartsWith("Rss", StringComparison.Ordinal) || l.StartsWith("VmHWM", StringComparison.Ordinal))));

@@ -16,7 +16,8 @@ if (args.Length > 0 && args[0] == "profile") return ProfileBenchmark.Run(args[1.
 if (args.Length > 0 && args[0] == "cuda") return CudaBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "memory") return MemoryBenchmark.Run(args[1..]);
 if (args.Length > 2 && args[0] == "memory-child")
-    return MemoryBenchmark.Child(long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    return MemoryBenchmark.Child(long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+        trim: args.Length > 3 && args[3] == "--trim");
 if (args.Length > 0 && args[0] == "zoo") return ZooBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "anomaly") return AnomalyBenchmark.Run(args[1..]);
 if (args.Length > 0 && args[0] == "vi") return VariationalBenchmark.Run(args[1..]);

@@ -2,7 +2,7 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.NormalizingFlows
 {
-    /// <summary>The row-to-row face of a fitted flow, used by prediction engines: one row scored when its output is read.</summary>
+    /// <summary>The row-to-row face of a fitted flow, used by prediction engines: one graph run per row, whatever the number of columns read.</summary>
     internal sealed class FlowRowMapper : IRowToRowMapper
     {
         private readonly FlowOutputSchema schema;
@@ -45,6 +45,8 @@ namespace Microsoft.ML.NormalizingFlows
             private readonly ActiveColumns active;
             private readonly ScoredBlock block;
             private readonly RowSource? source;
+            private readonly float[] values, context, scoredValues, scoredContext;
+            private long scoredPosition = -2;
 
             public FlowRow(DataViewRow input, FlowOutputSchema schema, FlowRuntime runtime, IEnumerable<DataViewSchema.Column> activeColumns)
             {
@@ -53,6 +55,10 @@ namespace Microsoft.ML.NormalizingFlows
                 active = new ActiveColumns(schema, activeColumns);
                 block = new ScoredBlock(runtime, schema, capacity: 1, active);
                 if (active.AnyAdded) source = new RowSource(input, schema, runtime.Tabular);
+                values = new float[runtime.Dimension];
+                context = new float[runtime.ContextWidth];
+                scoredValues = new float[runtime.Dimension];
+                scoredContext = new float[runtime.ContextWidth];
             }
 
             public override DataViewSchema Schema => schema.Output;
@@ -68,12 +74,19 @@ namespace Microsoft.ML.NormalizingFlows
             public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
                 active.GetGetter<TValue>(input, block, column, ScoreCurrentRow);
 
-            // Scores the input's current row on every read: a prediction engine's input row may change its values without
-            // changing its position, so no result is reused.
+            // Scores the input's current row once for all the columns read from it: the graph runs again only when the
+            // row's values (or context, or position, which the sample column's draw depends on) differ from the row scored
+            // last. A prediction engine's input row may change its values without changing its position, so the values
+            // are compared (float equality; a NaN equals itself here, and scores NaN either way).
             private void ScoreCurrentRow()
             {
+                source!.Read(values, context);
+                if (input.Position == scoredPosition && values.AsSpan().SequenceEqual(scoredValues) && context.AsSpan().SequenceEqual(scoredContext)) return;
                 bool consumed = false;
-                block.Fill(() => !consumed && (consumed = true), source!);
+                block.Fill(() => !consumed && (consumed = true), source);
+                values.CopyTo(scoredValues, 0);
+                context.CopyTo(scoredContext, 0);
+                scoredPosition = input.Position;
             }
         }
     }

@@ -12,6 +12,7 @@ namespace Microsoft.ML.NormalizingFlows
     {
         private readonly FlowScorer scorer;
         private readonly FlowSampler sampler;
+        private long graphRuns;
 
         public FlowRuntime(UsageGate gate, FlowScorer scorer, TabularModel? tabular, FlowSampler sampler, double sampleTemperature, int sampleSeed)
         {
@@ -45,11 +46,15 @@ namespace Microsoft.ML.NormalizingFlows
             }
         }
 
+        /// <summary>How many times <see cref="Score"/> ran the graph (for tests of how often rows are scored).</summary>
+        public long GraphRuns => Interlocked.Read(ref graphRuns);
+
         /// <summary><see cref="FlowScorer.Score"/>, inside the gate.</summary>
         public void Score(float[] rows, float[] context, int count, float[] logDensity, float[] latent, bool withLatent)
         {
             using UsageGate.Lease lease = Gate.Enter();
             scorer.Score(rows, context, count, logDensity, latent, withLatent);
+            if (count > 0) Interlocked.Increment(ref graphRuns);
         }
 
         /// <summary><see cref="FlowSampler.Sample"/>, inside the gate.</summary>

@@ -168,6 +168,12 @@ namespace Microsoft.ML.NormalizingFlows
             /// <summary>Seeds initialization, permutations, the validation split and shuffling: a seed gives identical models. Default 0.</summary>
             public int Seed;
 
+            /// <summary>
+            /// Whether the fit calls glibc's <c>malloc_trim</c> every 32 steps, handing freed native pages back to the
+            /// operating system. It acts on the whole process's heap, so it is off unless a host asks for it. Default false.
+            /// </summary>
+            public bool TrimNativeMemory;
+
             /// <summary>TorchSharp's thread count during the fit (a process-wide libtorch setting, restored when the last fit using it ends; concurrent fits asking for different counts run one after another), or <c>null</c> to leave it as it is. Range: 1 or more.</summary>
             public int? NumberOfThreads;
 
@@ -306,6 +312,7 @@ namespace Microsoft.ML.NormalizingFlows
                 EarlyStoppingPatience = EarlyStoppingPatience,
                 Seed = Seed,
                 NumberOfThreads = NumberOfThreads,
+                TrimNativeMemory = TrimNativeMemory,
                 Progress = Progress,
                 CancellationToken = CancellationToken,
                 Log = log,

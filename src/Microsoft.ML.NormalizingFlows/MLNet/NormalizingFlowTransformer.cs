@@ -183,6 +183,9 @@ namespace Microsoft.ML.NormalizingFlows
 
         internal FlowFileMetadata Metadata { get; }
 
+        /// <summary>How many times the density graph ran (blocks of a cursor, rows of a prediction engine).</summary>
+        internal long GraphRuns => runtime.GraphRuns;
+
         /// <summary>The tabular model of a flow over several columns or with a condition; <c>null</c> for a plain flow.</summary>
         internal TabularModel? Tabular { get; }
 

@@ -9,7 +9,9 @@ namespace Microsoft.ML.NormalizingFlows
     /// <summary>
     /// Training rows streamed from an IDataView each epoch: a cursor reads them in order, a bounded shuffle buffer of
     /// <c>bufferRows</c> rows mixes them (each incoming row replaces a random buffered row, which joins the batch), and
-    /// batches are copied out of one reused array. Memory holds the buffer and one batch, whatever the number of rows.
+    /// batches are copied out of one reused array into one reused tensor per pass (each batch a view of it, valid until
+    /// the next is read). Memory holds the buffer and one batch, whatever the number of rows: a new native tensor per
+    /// batch let glibc's heap grow with the number of batches.
     /// Validation rows are those a seeded hash of the row position puts there, so every pass agrees on them.
     /// </summary>
     internal sealed class StreamingBatches : ITrainingBatches
@@ -65,6 +67,7 @@ namespace Microsoft.ML.NormalizingFlows
             var random = new Random(unchecked(seed * 7919 + epoch));
             var buffer = new float[(long)bufferRows * width];
             var batch = new float[(long)batchSize * width];
+            using var tensors = new BatchTensor(batchSize, width, type);
             int filled = 0, inBatch = 0;
             foreach (float[] row in Rows(validation: false))
             {
@@ -78,7 +81,7 @@ namespace Microsoft.ML.NormalizingFlows
                 row.CopyTo(buffer, (long)slot * width);
                 if (inBatch == batchSize)
                 {
-                    yield return ToTensor(batch, inBatch);
+                    yield return tensors.Fill(batch, inBatch);
                     inBatch = 0;
                 }
             }
@@ -89,27 +92,28 @@ namespace Microsoft.ML.NormalizingFlows
                 Array.Copy(buffer, (long)slot * width, batch, (long)inBatch++ * width, width);
                 if (inBatch == batchSize)
                 {
-                    yield return ToTensor(batch, inBatch);
+                    yield return tensors.Fill(batch, inBatch);
                     inBatch = 0;
                 }
             }
-            if (inBatch > 0) yield return ToTensor(batch, inBatch);
+            if (inBatch > 0) yield return tensors.Fill(batch, inBatch);
         }
 
         public IEnumerable<Tensor> Validation(int batchSize)
         {
             var batch = new float[(long)batchSize * width];
+            using var tensors = new BatchTensor(batchSize, width, type);
             int inBatch = 0;
             foreach (float[] row in Rows(validation: true))
             {
                 row.CopyTo(batch, (long)inBatch++ * width);
                 if (inBatch == batchSize)
                 {
-                    yield return ToTensor(batch, inBatch);
+                    yield return tensors.Fill(batch, inBatch);
                     inBatch = 0;
                 }
             }
-            if (inBatch > 0) yield return ToTensor(batch, inBatch);
+            if (inBatch > 0) yield return tensors.Fill(batch, inBatch);
         }
 
         /// <summary>The usable training (or validation) rows in input order; the same array is reused for every row.</summary>
@@ -125,13 +129,34 @@ namespace Microsoft.ML.NormalizingFlows
             }
         }
 
-        // Copies the batch array straight into a new tensor's memory (no managed array per batch).
-        private Tensor ToTensor(float[] values, int rows)
+        // One tensor for a pass's batches: each batch is copied into its memory (converted when the flow is float64)
+        // and handed out as a view of its first rows, which the trainer disposes; the storage lives until the pass ends.
+        private sealed class BatchTensor : IDisposable
         {
-            Tensor result = empty(new long[] { rows, width }, ScalarType.Float32);
-            using (var access = result.data<float>()) access.CopyFrom(values.AsSpan(0, rows * width));
-            if (type == ScalarType.Float32) return result;
-            using (result) return result.to_type(type);
+            private readonly Tensor single;
+            private readonly Tensor? converted;
+            private readonly int width;
+
+            public BatchTensor(int batchSize, int width, ScalarType type)
+            {
+                this.width = width;
+                single = empty(new long[] { batchSize, width }, ScalarType.Float32);
+                converted = type == ScalarType.Float32 ? null : empty(new long[] { batchSize, width }, type);
+            }
+
+            public Tensor Fill(float[] values, int rows)
+            {
+                using (var access = single.data<float>()) access.CopyFrom(values.AsSpan(0, rows * width));
+                if (converted is null) return single.narrow(0, 0, rows);
+                using (no_grad()) converted.copy_(single);
+                return converted.narrow(0, 0, rows);
+            }
+
+            public void Dispose()
+            {
+                single.Dispose();
+                converted?.Dispose();
+            }
         }
     }
 

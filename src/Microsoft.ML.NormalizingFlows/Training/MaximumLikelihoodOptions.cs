@@ -91,6 +91,12 @@ namespace Microsoft.ML.NormalizingFlows.Training
         /// </summary>
         public int? NumberOfThreads { get; set; }
 
+        /// <summary>
+        /// Whether the fit calls glibc's <c>malloc_trim</c> every 32 steps, handing freed native pages back to the
+        /// operating system. It acts on the whole process's heap, so it is off unless a host asks for it. Default false.
+        /// </summary>
+        public bool TrimNativeMemory { get; set; }
+
         /// <summary>Receives a report after each validation interval (each epoch by default), or <c>null</c>.</summary>
         public IProgress<TrainingProgress>? Progress { get; set; }
 

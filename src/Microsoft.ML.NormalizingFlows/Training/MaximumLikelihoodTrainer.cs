@@ -146,7 +146,7 @@ namespace Microsoft.ML.NormalizingFlows.Training
                             steps++;
                             double loss = Step(logDensity, optimizer, parameters, batch, options, epoch, steps, dequantizationMask, generator);
                             average?.Update(steps);
-                            if (steps % NativeHeap.StepsBetweenTrims == 0) NativeHeap.Trim();
+                            if (options.TrimNativeMemory && steps % NativeHeap.StepsBetweenTrims == 0) NativeHeap.Trim();
                             lossSum += loss * count;
                             seen += count;
                         }

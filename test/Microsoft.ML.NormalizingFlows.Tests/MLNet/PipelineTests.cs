@@ -55,13 +55,21 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
             var engine = ml.Model.CreatePredictionEngine<PointRow, PointPrediction>(model);
             List<PointRow> rows = Points(3000, 1);
             Assert.AreEqual(rows.Count, batch.Length);
+            long runsBefore = model.LastTransformer.GraphRuns;
+            int predictions = 0;
+            var reused = new PointRow();
             for (int i = 0; i < rows.Count; i += 97)
             {
                 PointPrediction p = engine.Predict(rows[i]);
                 Assert.AreEqual(batch[i], p.LogDensity, 1e-5f, $"row {i}");
                 // A block of rows and a single row take different matrix-product kernels: equal up to float rounding.
                 for (int j = 0; j < 2; j++) Assert.AreEqual(latents[i][j], p.Latent[j], 1e-5f, $"row {i}, latent {j}");
+                // One object whose values change between calls gets each new row's values, not the last one's.
+                (reused.X, reused.Y) = (rows[i + 1].X, rows[i + 1].Y);
+                Assert.AreEqual(batch[i + 1], engine.Predict(reused).LogDensity, 1e-5f, $"row {i + 1} through a reused input object");
+                predictions += 2;
             }
+            Assert.AreEqual(predictions, model.LastTransformer.GraphRuns - runsBefore, "one graph run per prediction, for both output columns");
         }
 
         [TestMethod]
