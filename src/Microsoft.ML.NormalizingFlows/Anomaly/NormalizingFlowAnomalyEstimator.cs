@@ -72,6 +72,17 @@ namespace Microsoft.ML.NormalizingFlows
             }
         }
 
+        /// <summary>
+        /// Creates the estimator (as <c>mlContext.AnomalyDetection.Trainers.NormalizingFlow(options)</c> does);
+        /// <paramref name="options"/> are validated here.
+        /// </summary>
+        /// <param name="mlContext">The context whose log receives training progress and the threshold line.</param>
+        /// <param name="options">The options.</param>
+        public NormalizingFlowAnomalyEstimator(MLContext mlContext, Options options)
+            : this((IHostEnvironment)(mlContext ?? throw new ArgumentNullException(nameof(mlContext))), options)
+        {
+        }
+
         internal NormalizingFlowAnomalyEstimator(IHostEnvironment environment, Options options)
         {
             ArgumentNullException.ThrowIfNull(environment);

@@ -128,7 +128,7 @@ namespace Microsoft.ML.NormalizingFlows
         {
             get
             {
-                ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+                ThrowIfDisposed();
                 return scorer.Provider;
             }
         }
@@ -194,7 +194,7 @@ namespace Microsoft.ML.NormalizingFlows
         /// <returns>The output schema.</returns>
         public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
         {
-            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            ThrowIfDisposed();
             return new FlowOutputSchema(inputSchema, this).Output;
         }
 
@@ -205,7 +205,7 @@ namespace Microsoft.ML.NormalizingFlows
         public IDataView Transform(IDataView input)
         {
             ArgumentNullException.ThrowIfNull(input);
-            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            ThrowIfDisposed();
             PipelineOnnx.ThrowIfCalledByMLNetOnnxExport();
             return new FlowDataView(input, new FlowOutputSchema(input.Schema, this), runtime);
         }
@@ -215,7 +215,7 @@ namespace Microsoft.ML.NormalizingFlows
         /// <returns>The mapper.</returns>
         public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
         {
-            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            ThrowIfDisposed();
             return new FlowRowMapper(new FlowOutputSchema(inputSchema, this), runtime);
         }
 
@@ -227,7 +227,7 @@ namespace Microsoft.ML.NormalizingFlows
         /// <param name="ctx">The save context.</param>
         void ICanSaveModel.Save(ModelSaveContext ctx)
         {
-            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            ThrowIfDisposed();
             ModelZipForm.Build(this).Save(ctx);
         }
 
@@ -236,7 +236,7 @@ namespace Microsoft.ML.NormalizingFlows
         public void SaveTo(string path)
         {
             ArgumentException.ThrowIfNullOrEmpty(path);
-            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            ThrowIfDisposed();
             File.WriteAllBytes(path, flowFile);
         }
 
@@ -245,7 +245,7 @@ namespace Microsoft.ML.NormalizingFlows
         public void SaveTo(Stream stream)
         {
             ArgumentNullException.ThrowIfNull(stream);
-            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            ThrowIfDisposed();
             stream.Write(flowFile);
         }
 
@@ -259,7 +259,7 @@ namespace Microsoft.ML.NormalizingFlows
         /// <returns>A copy of the bytes.</returns>
         public byte[] ExportDensityOnnx()
         {
-            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            ThrowIfDisposed();
             return (byte[])flowFile.Clone();
         }
 
@@ -337,10 +337,12 @@ namespace Microsoft.ML.NormalizingFlows
             }
         }
 
+        private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+
         /// <summary>An independent transformer over the same flow file (its own session and module): disposing either leaves the other working.</summary>
         internal NormalizingFlowTransformer Copy()
         {
-            ObjectDisposedException.ThrowIf(gate.IsClosed, this);
+            ThrowIfDisposed();
             return new NormalizingFlowTransformer(environment, null, flowFile, Metadata, GpuDeviceId, FallbackToCpu, Dimension, log: null)
             {
                 HeldOutLogDensities = HeldOutLogDensities,

@@ -131,7 +131,7 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
             var ml = new MLContext(seed: 0);
             IDataView data = Moons(ml, 600, 1);
             var options = new NormalizingFlowAnomalyEstimator.Options { Flow = Options() };
-            NormalizingFlowAnomalyModel model = ml.AnomalyDetection.Trainers.NormalizingFlow(options).Fit(data);
+            NormalizingFlowAnomalyModel model = new NormalizingFlowAnomalyEstimator(ml, options).Fit(data); // the public constructor
             float[] scores = model.Transform(data).GetColumn<float>("Score").ToArray();
             using NormalizingFlowAnomalyModel stricter = model.WithThreshold(model.Threshold + 1);
             model.Dispose();
