@@ -1,7 +1,7 @@
 using System.Reflection;
-using Google.Protobuf;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Google.Protobuf;
 using Onnx;
 
 namespace Microsoft.ML.NormalizingFlows.Onnx
