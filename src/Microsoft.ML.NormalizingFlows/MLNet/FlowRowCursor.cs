@@ -3,10 +3,10 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.NormalizingFlows
 {
     /// <summary>
-    /// A cursor over a flow's output. Input columns pass through from one input cursor; the added columns are computed
-    /// a block of rows at a time from a second input cursor that reads only the columns the flow needs, one block ahead.
-    /// Both cursors run over the same input without shuffling, so they see the same rows in the same order; row ids
-    /// are compared on every row, and a mismatch throws rather than pairing a row with another row's density.
+    /// A cursor over a flow's output, on one input cursor. Without an added column active, it passes the input through.
+    /// Otherwise it reads a block of rows ahead, copying each row's active input columns (<see cref="BufferedColumns"/>)
+    /// and its flow values, scores the block in one ONNX Runtime call and then serves the rows one by one: every
+    /// upstream transform runs once per row, and a source that can be read only once works.
     /// </summary>
     internal sealed class FlowRowCursor : DataViewRowCursor
     {
@@ -14,68 +14,63 @@ namespace Microsoft.ML.NormalizingFlows
         private readonly FlowOutputSchema schema;
         private readonly ActiveColumns active;
         private readonly ScoredBlock? block;
-        private readonly DataViewRowCursor? features;
         private readonly RowSource? featureSource;
-        private readonly ValueGetter<DataViewRowId>? featureIdGetter;
-        private readonly ValueGetter<DataViewRowId>? inputIdGetter;
-        private readonly DataViewRowId[] blockIds = new DataViewRowId[FlowScorer.BlockSize];
-        private int blockRowsRead;
+        private readonly BufferedColumns? buffered;
+        private int rowsRead;
+        private long position = -1;
         private bool disposed;
 
         public FlowRowCursor(IDataView source, FlowOutputSchema schema, FlowRuntime runtime, IEnumerable<DataViewSchema.Column> columnsNeeded)
         {
             this.schema = schema;
             active = new ActiveColumns(schema, columnsNeeded);
-            input = source.GetRowCursor(active.InputColumns);
-            if (active.AnyAdded)
+            if (!active.AnyAdded)
             {
-                block = new ScoredBlock(runtime, schema, FlowScorer.BlockSize, active);
-                features = source.GetRowCursor(schema.Needed);
-                featureSource = new RowSource(features, schema, runtime.Tabular);
-                featureIdGetter = features.GetIdGetter();
-                inputIdGetter = input.GetIdGetter();
+                input = source.GetRowCursor(active.InputColumns);
+                return;
             }
+            input = source.GetRowCursor(active.InputColumns.Concat(schema.Needed).Distinct());
+            block = new ScoredBlock(runtime, schema, FlowScorer.BlockSize, active);
+            featureSource = new RowSource(input, schema, runtime.Tabular);
+            buffered = new BufferedColumns(input, active.InputColumns, FlowScorer.BlockSize);
         }
 
         public override DataViewSchema Schema => schema.Output;
 
-        public override long Position => input.Position;
+        public override long Position => block is null ? input.Position : position;
 
         public override long Batch => input.Batch;
 
-        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+        public override ValueGetter<DataViewRowId> GetIdGetter() =>
+            buffered is null ? input.GetIdGetter() : (ref DataViewRowId id) => id = buffered.Id(block!.Current);
 
         public override bool IsColumnActive(DataViewSchema.Column column) => active.IsActive(column);
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
-            active.GetGetter<TValue>(input, block, column);
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (buffered is null || schema.IsAdded(column.Index) || !active.IsActive(column)) return active.GetGetter<TValue>(input, block, column);
+            return buffered.Getter<TValue>(column.Index, column, () => block!.Current);
+        }
 
         public override bool MoveNext()
         {
-            if (!input.MoveNext()) return false;
-            if (block is null) return true;
+            if (block is null) return input.MoveNext();
             block.Current++;
             if (block.Current >= block.Count)
             {
-                blockRowsRead = 0;
-                block.Fill(NextFeatureRow, featureSource!);
-                if (block.Count == 0)
-                    throw new InvalidOperationException("The input produced fewer rows for the feature column than for the other columns; " +
-                        "a normalizing flow needs an input that yields the same rows in the same order on every cursor.");
+                rowsRead = 0;
+                block.Fill(NextRow, featureSource!);
+                if (block.Count == 0) return false;
             }
-            DataViewRowId id = default;
-            inputIdGetter!(ref id);
-            if (!id.Equals(blockIds[block.Current]))
-                throw new InvalidOperationException($"Row {input.Position} of the input came in a different order on two cursors; " +
-                    "a normalizing flow needs an input that yields the same rows in the same order on every cursor. " +
-                    "Insert mlContext.Data.Cache(...) or AppendCacheCheckpoint before the flow.");
+            position++;
             return true;
         }
 
-        private bool NextFeatureRow()
+        // Moves the input on and keeps the row's pass-through values for when the cursor reaches it.
+        private bool NextRow()
         {
-            if (!features!.MoveNext()) return false;
-            featureIdGetter!(ref blockIds[blockRowsRead++]);
+            if (!input.MoveNext()) return false;
+            buffered!.Capture(rowsRead++);
             return true;
         }
 
@@ -84,7 +79,6 @@ namespace Microsoft.ML.NormalizingFlows
             if (disposing && !disposed)
             {
                 input.Dispose();
-                features?.Dispose();
                 disposed = true;
             }
             base.Dispose(disposing);

@@ -14,6 +14,13 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
         public float Y;
     }
 
+    /// <summary>An upstream mapping's output: the point's X shifted by one.</summary>
+    public sealed class ShiftedRow
+    {
+        /// <summary>X + 1.</summary>
+        public float Shifted;
+    }
+
     /// <summary>The output a prediction engine reads.</summary>
     public sealed class PointPrediction
     {
@@ -70,6 +77,69 @@ namespace Microsoft.ML.NormalizingFlows.Tests.MLNet
                 predictions += 2;
             }
             Assert.AreEqual(predictions, model.LastTransformer.GraphRuns - runsBefore, "one graph run per prediction, for both output columns");
+        }
+
+        [TestMethod]
+        public void ScoringRunsEachUpstreamTransformOnceAndReadsItsSourceOnce()
+        {
+            var ml = new MLContext(seed: 0);
+            int calls = 0;
+            var pipeline = ml.Transforms.CustomMapping<PointRow, ShiftedRow>((row, shifted) =>
+                {
+                    Interlocked.Increment(ref calls);
+                    shifted.Shifted = row.X + 1;
+                }, contractName: null)
+                .Append(ml.Transforms.Concatenate("Features", nameof(ShiftedRow.Shifted), nameof(PointRow.Y)))
+                .Append(ml.Transforms.NormalizingFlow(SmallOptions()));
+            var model = pipeline.Fit(ml.Data.LoadFromEnumerable(Points(600, 1)));
+
+            // 5,000 rows (more than one scoring block) from a source that refuses a second cursor, read with one cursor
+            // that takes a pass-through column and the flow's column from each row.
+            List<PointRow> rows = Points(5000, 2);
+            var once = new ReadOnceView(ml.Data.LoadFromEnumerable(rows));
+            calls = 0;
+            IDataView scored = model.Transform(once);
+            var shifted = new List<float>();
+            var logDensity = new List<float>();
+            using (DataViewRowCursor cursor = scored.GetRowCursor(scored.Schema))
+            {
+                ValueGetter<float> getShifted = cursor.GetGetter<float>(scored.Schema[nameof(ShiftedRow.Shifted)]);
+                ValueGetter<float> getLogDensity = cursor.GetGetter<float>(scored.Schema["LogDensity"]);
+                float a = 0, b = 0;
+                while (cursor.MoveNext())
+                {
+                    getShifted(ref a);
+                    getLogDensity(ref b);
+                    shifted.Add(a);
+                    logDensity.Add(b);
+                }
+            }
+            Assert.AreEqual(5000, calls, "the upstream mapping ran once per row");
+            CollectionAssert.AreEqual(rows.Select(r => r.X + 1).ToArray(), shifted.ToArray(), "pass-through values in row order");
+            CollectionAssert.AreEqual(model.Transform(ml.Data.LoadFromEnumerable(rows)).GetColumn<float>("LogDensity").ToArray(), logDensity.ToArray(),
+                "each row's own log-density");
+        }
+
+        /// <summary>A source that can be read once: a second cursor throws.</summary>
+        private sealed class ReadOnceView : IDataView
+        {
+            private readonly IDataView inner;
+            private int cursors;
+
+            public ReadOnceView(IDataView inner) => this.inner = inner;
+
+            public bool CanShuffle => false;
+
+            public DataViewSchema Schema => inner.Schema;
+
+            public long? GetRowCount() => null;
+
+            public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+                Interlocked.Increment(ref cursors) == 1 ? inner.GetRowCursor(columnsNeeded.Select(c => inner.Schema[c.Index]))
+                    : throw new InvalidOperationException("This source can be read only once.");
+
+            public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+                new[] { GetRowCursor(columnsNeeded, rand) };
         }
 
         [TestMethod]
