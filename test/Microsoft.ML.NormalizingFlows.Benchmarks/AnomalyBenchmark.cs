@@ -106,36 +106,10 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
         // The scikit-learn detectors on the same rows; null (and why) when python3-sklearn is missing.
         private static JsonArray? Sklearn(float[][] train, float[][] test, float[] labels, int seed, out string? failure)
         {
-            string folder = Directory.CreateTempSubdirectory("anomaly-sklearn").FullName;
-            try
-            {
-                string Csv(string name, IEnumerable<string> lines)
-                {
-                    string path = Path.Combine(folder, name);
-                    File.WriteAllLines(path, lines);
-                    return path;
-                }
-                string Line(float[] r) => string.Join(',', r.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
-                var start = new ProcessStartInfo("/usr/bin/python3")
-                {
-                    RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-                    ArgumentList =
-                    {
-                        Path.Combine(AppContext.BaseDirectory, "sklearn_reference.py"), "anomaly", Csv("train.csv", train.Select(Line)), Csv("test.csv", test.Select(Line)),
-                        Csv("labels.csv", labels.Select(l => l.ToString(CultureInfo.InvariantCulture))), seed.ToString(CultureInfo.InvariantCulture),
-                    },
-                };
-                using Process process = Process.Start(start)!;
-                string output = process.StandardOutput.ReadToEnd();
-                string error = process.StandardError.ReadToEnd();
-                process.WaitForExit();
-                failure = process.ExitCode == 0 ? null : error.Trim().Split('\n').Last();
-                return failure is null ? JsonNode.Parse(output)!["models"]!.AsArray() : null;
-            }
-            finally
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            string Line(float[] r) => string.Join(',', r.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+            return SklearnReference.Run(new[] { "anomaly" },
+                new[] { ("train.csv", train.Select(Line)), ("test.csv", test.Select(Line)), ("labels.csv", labels.Select(l => l.ToString(CultureInfo.InvariantCulture))) },
+                new[] { seed.ToString(CultureInfo.InvariantCulture) }, out failure);
         }
 
         private sealed class Row

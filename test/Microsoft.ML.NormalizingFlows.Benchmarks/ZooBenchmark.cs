@@ -100,38 +100,18 @@ namespace Microsoft.ML.NormalizingFlows.Benchmarks
         // why when it is not installed. Fit seconds take the place of seconds per epoch.
         private static void SklearnRows(KnownDensity data, float[] train, float[] test, double trueMean)
         {
-            string folder = Directory.CreateTempSubdirectory("zoo-sklearn").FullName;
-            try
+            IEnumerable<string> Csv(float[] values) => Enumerable.Range(0, values.Length / data.Dimension).Select(i =>
+                string.Join(',', new ArraySegment<float>(values, i * data.Dimension, data.Dimension).Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+            System.Text.Json.Nodes.JsonArray? models = SklearnReference.Run(Array.Empty<string>(), new[] { ("train.csv", Csv(train)), ("test.csv", Csv(test)) },
+                Array.Empty<string>(), out string? failure);
+            if (models is null)
             {
-                string Csv(string name, float[] values)
-                {
-                    string path = Path.Combine(folder, name);
-                    File.WriteAllLines(path, Enumerable.Range(0, values.Length / data.Dimension).Select(i =>
-                        string.Join(',', new ArraySegment<float>(values, i * data.Dimension, data.Dimension).Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
-                    return path;
-                }
-                var start = new ProcessStartInfo("/usr/bin/python3")
-                {
-                    RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-                    ArgumentList = { Path.Combine(AppContext.BaseDirectory, "sklearn_reference.py"), Csv("train.csv", train), Csv("test.csv", test) },
-                };
-                using Process process = Process.Start(start)!;
-                string output = process.StandardOutput.ReadToEnd();
-                string error = process.StandardError.ReadToEnd();
-                process.WaitForExit();
-                if (process.ExitCode != 0)
-                {
-                    Console.WriteLine($"| {data.Name} | scikit-learn not run: {error.Trim().Split('\n').Last()} (install python3-sklearn) | | | |");
-                    return;
-                }
-                foreach (System.Text.Json.Nodes.JsonNode? model in System.Text.Json.Nodes.JsonNode.Parse(output)!["models"]!.AsArray())
-                    Console.WriteLine(FormattableString.Invariant(
-                        $"| {data.Name} | sklearn {model!["name"]} ({model["setting"]}) | {trueMean - model["mean_log_density"]!.GetValue<double>():F4} | - | {model["seconds"]!.GetValue<double>():F1} s fit |"));
+                Console.WriteLine($"| {data.Name} | scikit-learn not run: {failure} (install python3-sklearn) | | | |");
+                return;
             }
-            finally
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            foreach (System.Text.Json.Nodes.JsonNode? model in models)
+                Console.WriteLine(FormattableString.Invariant(
+                    $"| {data.Name} | sklearn {model!["name"]} ({model["setting"]}) | {trueMean - model["mean_log_density"]!.GetValue<double>():F4} | - | {model["seconds"]!.GetValue<double>():F1} s fit |"));
         }
     }
 }

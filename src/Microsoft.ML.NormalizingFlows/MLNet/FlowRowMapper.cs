@@ -82,8 +82,7 @@ namespace Microsoft.ML.NormalizingFlows
             {
                 source!.Read(values, context);
                 if (input.Position == scoredPosition && values.AsSpan().SequenceEqual(scoredValues) && context.AsSpan().SequenceEqual(scoredContext)) return;
-                bool consumed = false;
-                block.Fill(() => !consumed && (consumed = true), source);
+                block.Fill(values, context, input.Position);
                 values.CopyTo(scoredValues, 0);
                 context.CopyTo(scoredContext, 0);
                 scoredPosition = input.Position;

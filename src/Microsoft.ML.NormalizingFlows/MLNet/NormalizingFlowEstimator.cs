@@ -91,7 +91,8 @@ namespace Microsoft.ML.NormalizingFlows
         private NormalizingFlowTransformer Fit(IDataView input, NormalizingFlowTransformer? start, string inputName)
         {
             ArgumentNullException.ThrowIfNull(input, inputName);
-            OnnxSessionFactory.CheckDevice(GpuDeviceId, FallbackToCpu);
+            (int? gpuDeviceId, bool fallbackToCpu) = ScoringDevice();
+            OnnxSessionFactory.CheckDevice(gpuDeviceId, fallbackToCpu);
             using IChannel channel = host.Start("Fitting a normalizing flow");
             TabularCodec? codec = null;
             long count;
@@ -137,9 +138,11 @@ namespace Microsoft.ML.NormalizingFlows
         private const int InitializationRows = 100_000;
 
         // The scoring device: the options' GpuDeviceId, else the MLContext's; a CPU fallback when either allows it.
-        private int? GpuDeviceId => options.GpuDeviceId ?? CatalogEnvironment.DeviceSettings(environment).GpuDeviceId;
-
-        private bool FallbackToCpu => options.FallbackToCpu || CatalogEnvironment.DeviceSettings(environment).FallbackToCpu;
+        private (int? GpuDeviceId, bool FallbackToCpu) ScoringDevice()
+        {
+            (int? gpuDeviceId, bool fallbackToCpu) = CatalogEnvironment.DeviceSettings(environment);
+            return (options.GpuDeviceId ?? gpuDeviceId, options.FallbackToCpu || fallbackToCpu);
+        }
 
         private ScalarType ElementType => options.Precision == FlowPrecision.Double ? ScalarType.Float64 : ScalarType.Float32;
 
@@ -172,8 +175,9 @@ namespace Microsoft.ML.NormalizingFlows
                 fitted.Conditional?.ReleaseBase(); // the transformer keeps the flow; the base's parameters live on in the metadata
                 NormalizingFlow flow = fitted.Flow;
                 byte[] flowFile = ElementType == ScalarType.Float64 ? FlowOnnx.ExportDensityFloat64(flow, metadata) : FlowOnnx.ExportDensity(flow, metadata);
+                (int? gpuDeviceId, bool fallbackToCpu) = ScoringDevice();
                 var transformer = new NormalizingFlowTransformer(environment, flow, flowFile, metadata,
-                    GpuDeviceId, FallbackToCpu, dimension, line => channel.Info(MessageSensitivity.None, line));
+                    gpuDeviceId, fallbackToCpu, dimension, line => channel.Info(MessageSensitivity.None, line));
                 transformer.HeldOutLogDensities = heldOutOf(transformer);
                 return transformer;
             }

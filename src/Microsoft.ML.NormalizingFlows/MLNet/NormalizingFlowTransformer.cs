@@ -72,8 +72,10 @@ namespace Microsoft.ML.NormalizingFlows
         public NormalizingFlow CopyFlow()
         {
             using UsageGate.Lease lease = gate.Enter();
-            return FlowOnnx.LoadFlow(flowFile, "the transformer's flow file").Flow;
+            return RebuildFlow();
         }
+
+        private NormalizingFlow RebuildFlow() => FlowOnnx.LoadFlow(flowFile, "the transformer's flow file").Flow;
 
         // The transformer's own module (sampling, contributions, the sampling graph); used only inside the gate, never handed out.
         private NormalizingFlow SnapshotFlow
@@ -81,7 +83,7 @@ namespace Microsoft.ML.NormalizingFlows
             get
             {
                 lock (flowGate)
-                    return flow ??= FlowOnnx.LoadFlow(flowFile, "the transformer's flow file").Flow;
+                    return flow ??= RebuildFlow();
             }
         }
 

@@ -56,6 +56,20 @@ namespace Microsoft.ML.NormalizingFlows
                 positions[count] = source.Position;
                 count++;
             }
+            Score(count);
+        }
+
+        /// <summary>Scores one row already read (its flow values, context and position) as the block's only row.</summary>
+        public void Fill(ReadOnlySpan<float> values, ReadOnlySpan<float> rowContext, long position)
+        {
+            values.CopyTo(rows);
+            rowContext.CopyTo(context);
+            positions[0] = position;
+            Score(1);
+        }
+
+        private void Score(int count)
+        {
             runtime.Score(rows, context, count, logDensity, latent, withLatent);
             if (withSample) Sample(count);
             Count = count;

@@ -31,9 +31,7 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
                 }
                 catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
                 {
-                    if (!fallbackToCpu)
-                        throw new InvalidOperationException($"GpuDeviceId = {device} was requested but the ONNX Runtime CUDA provider is not usable here " +
-                            $"({e.Message.Trim()}). Install CUDA 13 and cuDNN for ONNX Runtime 1.31, or set FallbackToCpu = true, or leave GpuDeviceId unset.", e);
+                    if (!fallbackToCpu) throw CudaUnusable(device, e, "");
                     log?.Invoke($"ONNX Runtime could not use CUDA device {device} ({FirstLine(e.Message)}); scoring on the CPU provider instead.");
                 }
                 finally
@@ -61,11 +59,13 @@ namespace Microsoft.ML.NormalizingFlows.Onnx
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
-                throw new InvalidOperationException($"GpuDeviceId = {device} was requested but the ONNX Runtime CUDA provider is not usable here " +
-                    $"({e.Message.Trim()}); checked before fitting. Install CUDA 13 and cuDNN for ONNX Runtime 1.31, or set FallbackToCpu = true, " +
-                    "or leave GpuDeviceId unset (on the options and on the MLContext).", e);
+                throw CudaUnusable(device, e, "; checked before fitting");
             }
         }
+
+        private static InvalidOperationException CudaUnusable(int device, Exception e, string when) =>
+            new($"GpuDeviceId = {device} was requested but the ONNX Runtime CUDA provider is not usable here ({e.Message.Trim()}){when}. " +
+                "Install CUDA 13 and cuDNN for ONNX Runtime 1.31, or set FallbackToCpu = true, or leave GpuDeviceId unset (on the options and on the MLContext).", e);
 
         private static SessionOptions NewOptions()
         {
